@@ -26,7 +26,7 @@ final class SimdBackend implements Backend {
         }
         this.parallel = parallel;
         ReferenceBackend reference = new ReferenceBackend();
-        this.attention = reference.attention();
+        this.attention = new SimdAttention(parallel, reference.attention());
         this.projections = reference.projections();
         this.blocks = reference.blocks();
     }
