@@ -15,6 +15,25 @@ final class Copies {
         return Tensor.of(t.toFloatArray(), t.shape());
     }
 
+    /**
+     * A heap copy of a broadcast view that keeps its broadcast axes (stride 0) unmaterialized. Worker
+     * threads may read it even when the original lives in a thread-confined arena.
+     */
+    static Tensor heapBroadcast(Tensor t) {
+        if (t.array() != null || !t.segment().isNative()) {
+            return t;
+        }
+        int[] shape = t.shape();
+        int[] compact = shape.clone();
+        for (int axis = 0; axis < shape.length; axis++) {
+            if (t.stride(axis) == 0) {
+                compact[axis] = 1;
+            }
+        }
+        Tensor small = Tensor.view(t.segment(), t.dtype(), t.offset(), compact, t.strides());
+        return Tensor.of(small.toFloatArray(), compact).broadcastTo(shape);
+    }
+
     /** Copies every logical element of {@code from} into {@code to} (same shape). */
     static void copy(Tensor from, Tensor to) {
         int[] shape = from.shape();

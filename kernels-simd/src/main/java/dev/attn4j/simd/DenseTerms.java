@@ -1,6 +1,5 @@
 package dev.attn4j.simd;
 
-import dev.attn4j.api.DType;
 import dev.attn4j.api.MaskEvaluator;
 import dev.attn4j.api.Tensor;
 import java.lang.foreign.MemorySegment;
@@ -28,16 +27,27 @@ final class DenseTerms {
     DenseTerms(MaskEvaluator ev) {
         List<Term> list = new ArrayList<>();
         for (Tensor t : ev.boolTerms()) {
-            list.add(term(t, true));
+            Tensor h = Copies.heapBroadcast(t);
+            // a heap copy of a boolean view holds 0/1 floats: an additive term of 0 or −∞ after mapping
+            list.add(h == t ? term(t, true) : boolAsFloat(h));
         }
         for (Tensor t : ev.additiveTerms()) {
-            list.add(term(t, false));
+            list.add(term(Copies.heapBroadcast(t), false));
         }
         terms = list.toArray(Term[]::new);
     }
 
+    private static Term boolAsFloat(Tensor t) {
+        float[] a = t.array();
+        float[] mapped = new float[a.length];
+        for (int i = 0; i < a.length; i++) {
+            mapped[i] = a[i] == 0f ? Float.NEGATIVE_INFINITY : 0f;
+        }
+        return new Term(false, mapped, java.lang.foreign.MemorySegment.ofArray(mapped), t.offset(), t.stride(0), t.stride(1),
+                t.stride(2), t.stride(3));
+    }
+
     private static Term term(Tensor t, boolean bool) {
-        assert bool == (t.dtype() == DType.BOOL);
         return new Term(bool, bool ? null : t.array(), t.segment(), t.offset(), t.stride(0), t.stride(1), t.stride(2), t.stride(3));
     }
 

@@ -93,6 +93,13 @@ final class FlashAttention {
         }
     }
 
+    /** This thread's scratch, large enough for the given sizes. */
+    static Scratch scratch(int d, int dv, int bk) {
+        Scratch s = SCRATCH.get();
+        s.ensure(d, dv, bk);
+        return s;
+    }
+
     static boolean fast(Tensor t) {
         return t.array() != null && (t.dim(-1) == 1 || t.stride(-1) == 1);
     }
@@ -106,6 +113,13 @@ final class FlashAttention {
             if (oc != out) {
                 Copies.copy(oc, out);
             }
+            return;
+        }
+        if (lse != null && lse.array() == null) {
+            // worker threads cannot write a view of a thread-confined arena: go through the heap
+            Tensor lc = Tensor.zeros(lse.shape());
+            run(p, q, k, v, mask, out, lc, par, cfg);
+            Copies.copy(lc, lse);
             return;
         }
         MaskEvaluator ev = MaskEvaluator.of(p, mask);

@@ -9,21 +9,19 @@ import dev.attn4j.spi.AttentionKernels;
 /** The attention family: fused flash attention, score matrices and the in-place masked softmax. */
 final class SimdAttention implements AttentionKernels {
     private final Parallel parallel;
-    private final AttentionKernels fallback;
 
-    SimdAttention(Parallel parallel, AttentionKernels fallback) {
+    SimdAttention(Parallel parallel) {
         this.parallel = parallel;
-        this.fallback = fallback;
     }
 
     @Override
     public void scores(AttentionProblem p, Tensor q, Tensor k, Mask mask, ScoreStage stage, Tensor scores) {
-        fallback.scores(p, q, k, mask, stage, scores);
+        Scores.scores(p, q, k, mask, stage, scores, parallel);
     }
 
     @Override
     public void maskedSoftmax(AttentionProblem p, Mask mask, Tensor scores) {
-        fallback.maskedSoftmax(p, mask, scores);
+        Scores.maskedSoftmax(p, mask, scores, parallel);
     }
 
     @Override

@@ -26,7 +26,7 @@ final class SimdBackend implements Backend {
         }
         this.parallel = parallel;
         ReferenceBackend reference = new ReferenceBackend();
-        this.attention = new SimdAttention(parallel, reference.attention());
+        this.attention = new SimdAttention(parallel);
         this.projections = reference.projections();
         this.blocks = reference.blocks();
     }
