@@ -20,7 +20,7 @@ final class Copies {
      * threads may read it even when the original lives in a thread-confined arena.
      */
     static Tensor heapBroadcast(Tensor t) {
-        if (t.array() != null || !t.segment().isNative()) {
+        if (t.array() != null) {
             return t;
         }
         int[] shape = t.shape();

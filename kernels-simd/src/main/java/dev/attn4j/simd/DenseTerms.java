@@ -27,12 +27,12 @@ final class DenseTerms {
     DenseTerms(MaskEvaluator ev) {
         List<Term> list = new ArrayList<>();
         for (Tensor t : ev.boolTerms()) {
-            Tensor h = Copies.heapBroadcast(t);
+            Tensor h = t.segment().isNative() ? Copies.heapBroadcast(t) : t;
             // a heap copy of a boolean view holds 0/1 floats: an additive term of 0 or −∞ after mapping
             list.add(h == t ? term(t, true) : boolAsFloat(h));
         }
         for (Tensor t : ev.additiveTerms()) {
-            list.add(term(Copies.heapBroadcast(t), false));
+            list.add(term(t.segment().isNative() || t.array() == null ? Copies.heapBroadcast(t) : t, false));
         }
         terms = list.toArray(Term[]::new);
     }

@@ -1,6 +1,5 @@
 package dev.attn4j.simd;
 
-import dev.attn4j.reference.ReferenceBackend;
 import dev.attn4j.spi.AttentionKernels;
 import dev.attn4j.spi.Backend;
 import dev.attn4j.spi.BlockKernels;
@@ -25,10 +24,9 @@ final class SimdBackend implements Backend {
                     + " (the species must be a constant for C2, so one width per JVM)");
         }
         this.parallel = parallel;
-        ReferenceBackend reference = new ReferenceBackend();
         this.attention = new SimdAttention(parallel);
-        this.projections = reference.projections();
-        this.blocks = reference.blocks();
+        this.projections = new SimdProjections(parallel);
+        this.blocks = new SimdBlocks(parallel);
     }
 
     @Override

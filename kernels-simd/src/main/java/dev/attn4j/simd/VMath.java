@@ -47,6 +47,38 @@ final class VMath {
         return p.mul(scale).blend(0f, tiny);
     }
 
+    private static final float ERF_P = 0.3275911f;
+    private static final float ERF_A1 = 0.254829592f;
+    private static final float ERF_A2 = -0.284496736f;
+    private static final float ERF_A3 = 1.421413741f;
+    private static final float ERF_A4 = -1.453152027f;
+    private static final float ERF_A5 = 1.061405429f;
+
+    /**
+     * erf(z) by Abramowitz–Stegun 7.1.26: 1 − t·(a1 + t·(a2 + … + t·a5))·e^(−z²), t = 1/(1 + p·|z|), odd
+     * extension; absolute error ≤ 1.5e-7 (plus float32 rounding, ≈ 1e-7).
+     */
+    static FloatVector erf(FloatVector z) {
+        FloatVector az = z.lanewise(jdk.incubator.vector.VectorOperators.ABS);
+        FloatVector t = FloatVector.broadcast(F, 1f).div(az.fma(ERF_P, 1f));
+        FloatVector poly = t.fma(ERF_A5, ERF_A4);
+        poly = poly.fma(t, FloatVector.broadcast(F, ERF_A3));
+        poly = poly.fma(t, FloatVector.broadcast(F, ERF_A2));
+        poly = poly.fma(t, FloatVector.broadcast(F, ERF_A1));
+        poly = poly.mul(t);
+        FloatVector e = exp2(az.mul(az).mul(-LOG2E));
+        FloatVector r = poly.mul(e).neg().add(1f);
+        return r.blend(r.neg(), z.lt(0f));
+    }
+
+    /** tanh(u) = 1 − 2/(e^(2u) + 1), with e^(2u) capped at 2^126 (tanh = 1 in float past it). */
+    static FloatVector tanh(FloatVector u) {
+        FloatVector x = u.mul(2f * LOG2E);
+        x = x.blend(126f, x.compare(jdk.incubator.vector.VectorOperators.GT, 126f));
+        FloatVector e = exp2(x);
+        return FloatVector.broadcast(F, 1f).sub(FloatVector.broadcast(F, 2f).div(e.add(1f)));
+    }
+
     /** Lane-wise maximum by compare and blend (NaN handling left to the caller; PERF-NOTES: 3× faster than max). */
     static FloatVector max(FloatVector a, FloatVector b) {
         return a.blend(b, a.lt(b));
