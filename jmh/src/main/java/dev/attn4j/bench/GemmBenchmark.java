@@ -38,7 +38,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * JMH forks inherit the launcher's environment (JMH 1.37 has no per-fork environment), so start the run
  * with {@code OPENBLAS_CORETYPE=SkylakeX java -jar benchmarks.jar GemmBenchmark}; setup prints the core
  * OpenBLAS chose and refuses to run on the pure-Java fallback. Threads are set per trial with
- * {@code openblas_set_num_threads} (called through the FFM API).
+ * {@code openblas_set_num_threads} (called through the FFM API). {@code backend=reference} (the
+ * single-threaded float64 oracle) is there for the ×reference ratio; run it on a small shape
+ * ({@code -p shape=256x256x256}).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -98,6 +100,8 @@ public class GemmBenchmark {
                 System.err.println("OpenBLAS core: " + name.reinterpret(64).getString(0) + " (OPENBLAS_CORETYPE="
                         + System.getenv("OPENBLAS_CORETYPE") + "), threads " + threads);
             }
+        } else if (backend.equals("reference")) {
+            kernels = Kernels.of(new dev.attn4j.reference.ReferenceBackend()); // single-threaded float64 oracle
         } else {
             pool = Executors.newFixedThreadPool(Math.max(1, threads - 1));
             kernels = Kernels.of(SimdBackendProvider.create(pool, threads));
