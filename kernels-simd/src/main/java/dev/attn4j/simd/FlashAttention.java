@@ -37,6 +37,7 @@ final class FlashAttention {
 
     private static final float NEG_INF = Float.NEGATIVE_INFINITY;
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+    private static final ThreadLocal<Scratch[]> SLOTS = ThreadLocal.withInitial(() -> new Scratch[0]);
 
     private FlashAttention() {
     }
@@ -134,6 +135,17 @@ final class FlashAttention {
                 out.array(), out.offset(), out.stride(0), out.stride(1), out.stride(2),
                 lse, qTiles, splits, partials);
         int bh = p.batch() * p.heads();
+        int per = cfg.queryTilesPerItem();
+        if (splits == 1 && per > 1) {
+            int groups = (qTiles + per - 1) / per;
+            // largest groups first (causal: the last tiles see the most keys)
+            par.forEach(bh * groups, idx -> {
+                int rank = idx / bh;
+                int head = idx % bh;
+                group(c, head / p.heads(), head % p.heads(), groups - 1 - rank);
+            });
+            return;
+        }
         // largest query tiles first (causal: the last tiles see the most keys)
         par.forEach(items * splits, idx -> {
             int rank = idx / (bh * splits);
@@ -154,6 +166,58 @@ final class FlashAttention {
     private static int partialIndex(Call c, int b, int h, int qt, int split) {
         int item = (b * c.p.heads() + h) * c.qTiles + qt;
         return (item * c.splits + split) * partialSize(c.p);
+    }
+
+    /**
+     * Runs query tiles [g·G, g·G + G) of (b, h) together: each K/V tile is read once for all G tiles
+     * (K and V of one head outgrow L2 at S = 2048, so a single 32-row tile per pass streamed them
+     * from L3 for every 32 rows). Tiles whose key range misses a key tile skip it.
+     */
+    private static void group(Call c, int b, int h, int g) {
+        AttentionProblem p = c.p;
+        int per = c.cfg.queryTilesPerItem();
+        int t0 = g * per;
+        int n = Math.min(per, c.qTiles - t0);
+        Scratch[] slots = SLOTS.get();
+        if (slots.length < n) {
+            slots = new Scratch[n];
+            for (int i = 0; i < n; i++) {
+                slots[i] = new Scratch();
+            }
+            SLOTS.set(slots);
+        }
+        int bk = c.cfg.keyTile();
+        int lo = Integer.MAX_VALUE;
+        int hi = 0;
+        for (int t = 0; t < n; t++) {
+            Scratch s = slots[t];
+            s.ensure(p.headDim(), p.valueDim(), bk);
+            int i0 = (t0 + t) * BQ;
+            int rows = Math.min(BQ, p.seqQ() - i0);
+            begin(c, s, b, h, i0, rows);
+            int kLo = c.ev.keyBegin(b, i0);
+            int kHi = c.ev.keyEnd(b, i0 + rows - 1);
+            if (kLo < kHi) {
+                lo = Math.min(lo, kLo);
+                hi = Math.max(hi, kHi);
+            }
+        }
+        for (int j0 = lo; j0 < hi; j0 += bk) {
+            int nk = Math.min(bk, hi - j0);
+            for (int t = 0; t < n; t++) {
+                int i0 = (t0 + t) * BQ;
+                int rows = Math.min(BQ, p.seqQ() - i0);
+                int kLo = c.ev.keyBegin(b, i0);
+                int kHi = c.ev.keyEnd(b, i0 + rows - 1);
+                if (j0 < kHi && j0 + nk > kLo) {
+                    step(c, slots[t], b, h, i0, rows, j0, nk);
+                }
+            }
+        }
+        for (int t = 0; t < n; t++) {
+            int i0 = (t0 + t) * BQ;
+            finish(c, slots[t], b, h, i0, Math.min(BQ, p.seqQ() - i0));
+        }
     }
 
     private static void item(Call c, int b, int h, int qt, int split) {
@@ -186,12 +250,18 @@ final class FlashAttention {
 
     /** Runs one query tile over keys [kFrom, kTo); leaves m, l and the unnormalized Ot in {@code s}. */
     private static void tile(Call c, Scratch s, int b, int h, int i0, int rows, int kFrom, int kTo) {
+        begin(c, s, b, h, i0, rows);
+        int bk = c.cfg.keyTile();
+        for (int j0 = kFrom; j0 < kTo; j0 += bk) {
+            step(c, s, b, h, i0, rows, j0, Math.min(bk, kTo - j0));
+        }
+    }
+
+    /** Copies the query tile transposed and pre-scaled, the rows' key ranges, and clears m, l and Ot. */
+    private static void begin(Call c, Scratch s, int b, int h, int i0, int rows) {
         AttentionProblem p = c.p;
         int d = p.headDim();
-        int dv = p.valueDim();
-        int bk = c.cfg.keyTile();
         float[] qt = s.qt;
-        boolean softcap = p.hasSoftcap();
         float scale = p.scale();
         int qBase = c.qBase(b, h);
         int qss = (int) c.qss;
@@ -213,26 +283,24 @@ final class FlashAttention {
         }
         Arrays.fill(s.m, NEG_INF);
         Arrays.fill(s.l, 0f);
-        Arrays.fill(s.ot, 0, dv * BQ, 0f);
-        int kbMax = (int) s.kb[rows - 1];
-        int keMin = (int) s.ke[0];
-        boolean dense = !c.dense.isEmpty();
-        int kBase = c.kBase(b, h);
-        int vBase = c.vBase(b, h);
+        Arrays.fill(s.ot, 0, p.valueDim() * BQ, 0f);
+    }
+
+    /** One key tile [j0, j0 + nk) of one query tile: scores, mask, online softmax, Ot update. */
+    private static void step(Call c, Scratch s, int b, int h, int i0, int rows, int j0, int nk) {
+        AttentionProblem p = c.p;
         int kss = (int) c.kss;
         int vss = (int) c.vss;
-        for (int j0 = kFrom; j0 < kTo; j0 += bk) {
-            int nk = Math.min(bk, kTo - j0);
-            MicroKernels.rowsA(c.k, kBase + j0 * kss, kss, qt, 0, BQ, d, s.st, 0, BQ, nk, false);
-            boolean partial = j0 < kbMax || j0 + nk > keMin;
-            if (dense) {
-                c.dense.fillTransposed(b, h, i0, rows, j0, nk, s.bias, BQ);
-            }
-            maskAndMax(s, nk, j0, partial, dense, softcap ? p.softcap() : 0f);
-            expAndSum(s, nk);
-            rescale(s.ot, s.alpha, dv);
-            MicroKernels.colsA(c.v, vBase + j0 * vss, vss, s.st, 0, BQ, nk, s.ot, 0, BQ, dv, true);
+        MicroKernels.rowsA(c.k, c.kBase(b, h) + j0 * kss, kss, s.qt, 0, BQ, p.headDim(), s.st, 0, BQ, nk, false);
+        boolean partial = j0 < (int) s.kb[rows - 1] || j0 + nk > (int) s.ke[0];
+        boolean dense = !c.dense.isEmpty();
+        if (dense) {
+            c.dense.fillTransposed(b, h, i0, rows, j0, nk, s.bias, BQ);
         }
+        maskAndMax(s, nk, j0, partial, dense, p.hasSoftcap() ? p.softcap() : 0f);
+        expAndSum(s, nk);
+        rescale(s.ot, s.alpha, p.valueDim());
+        MicroKernels.colsA(c.v, c.vBase(b, h) + j0 * vss, vss, s.st, 0, BQ, nk, s.ot, 0, BQ, p.valueDim(), true);
     }
 
     /** Transforms the score tile in place and updates the running max; leaves α and the safe max. */

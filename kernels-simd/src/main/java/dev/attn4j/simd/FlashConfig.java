@@ -14,24 +14,29 @@ import dev.attn4j.api.AttentionProblem;
  *                          (decode: few query rows against a long cache), ≥ 1
  * @param minKeysPerSplit   the fewest keys a split gets, ≥ keyTile
  * @param maxSplits         the most splits of one query tile's keys, ≥ 1
+ * @param queryTilesPerItem query tiles one work item runs together over each K/V tile (K/V reuse), ≥ 1
  */
-record FlashConfig(int keyTile, int splitBelowItems, int minKeysPerSplit, int maxSplits) {
+record FlashConfig(int keyTile, int splitBelowItems, int minKeysPerSplit, int maxSplits, int queryTilesPerItem) {
 
     /** Checks the sizes. */
     FlashConfig {
-        if (keyTile < 1 || splitBelowItems < 1 || minKeysPerSplit < keyTile || maxSplits < 1) {
+        if (keyTile < 1 || splitBelowItems < 1 || minKeysPerSplit < keyTile || maxSplits < 1 || queryTilesPerItem < 1) {
             throw new IllegalArgumentException("invalid flash tiles: keyTile=" + keyTile + ", splitBelowItems="
-                    + splitBelowItems + ", minKeysPerSplit=" + minKeysPerSplit + ", maxSplits=" + maxSplits);
+                    + splitBelowItems + ", minKeysPerSplit=" + minKeysPerSplit + ", maxSplits=" + maxSplits
+                    + ", queryTilesPerItem=" + queryTilesPerItem);
         }
     }
 
     /**
      * The default table: Bk = 64 everywhere (PERF-NOTES prototype). Splitting keys pays once there are
      * fewer work items than a few per core; the split count depends on the problem only, never on the
-     * thread count, so results are identical for any parallelism.
+     * thread count, so results are identical for any parallelism. Four query tiles share each pass over
+     * K/V once there are enough of them (≥ 64 tiles in all, so that ≥ 16 items remain to balance).
      */
     static FlashConfig forProblem(AttentionProblem p) {
-        return new FlashConfig(64, 16, 256, 16);
+        int bq = FlashAttention.BQ;
+        long tiles = (long) p.batch() * p.heads() * ((p.seqQ() + bq - 1) / bq);
+        return new FlashConfig(64, 16, 256, 16, tiles >= 64 ? 4 : 1);
     }
 
     /** Number of key splits for a problem with {@code items} (batch, head, query tile) items. */

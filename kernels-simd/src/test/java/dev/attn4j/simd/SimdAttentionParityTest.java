@@ -113,6 +113,13 @@ class SimdAttentionParityTest {
         list.add(bhsd("softcap + causal + additive", AttentionProblem.of(1, 2, 2, 33, 40, 32).withSoftcap(5f), rnd, 3f,
                 Mask.all(Mask.causalTopLeft(), additiveMask(rnd, new int[] {1, 2, 33, 40}, 1f, 0.1))));
         list.add(bhsd("scale 0.3", AttentionProblem.of(1, 1, 1, 20, 20, 8).withScale(0.3f), rnd, 1f, Mask.none()));
+        // ≥ 64 query tiles in all: several query tiles share each K/V pass (FlashConfig.queryTilesPerItem)
+        AttentionProblem grouped = AttentionProblem.of(1, 4, 2, 600, 600, 32);
+        list.add(bhsd("grouped tiles causal", grouped, rnd, 1f, Mask.causalTopLeft()));
+        list.add(bhsd("grouped tiles window + bool", grouped, rnd, 1f,
+                Mask.all(Mask.slidingWindow(100, 20, Alignment.topLeft()), boolMask(rnd, new int[] {600, 600}, 0.9))));
+        list.add(bhsd("grouped tiles rect BR + lengths", AttentionProblem.of(2, 2, 2, 300, 700, 16), rnd, 1f,
+                Mask.all(Mask.causalBottomRight(), Mask.keyLengths(650, 200))));
         list.add(bhsd("decode Sq=1 Sk=4093", AttentionProblem.of(1, 2, 1, 1, 4093, 64), rnd, 1f, Mask.none()));
         list.add(bhsd("decode Sq=3 Sk=2000 causal BR + lengths", AttentionProblem.of(2, 2, 2, 3, 2000, 40), rnd, 1f,
                 Mask.all(Mask.causalBottomRight(), Mask.keyLengths(1500, 700))));
