@@ -36,6 +36,9 @@ final class FlashAttention {
     static final int BQ = RV * L;
 
     private static final float NEG_INF = Float.NEGATIVE_INFINITY;
+    /** At most this many query rows take the decode path ({@link #decodeItem}). */
+    static final int DECODE_ROWS = 4;
+    private static final ThreadLocal<float[][]> DECODE = ThreadLocal.withInitial(() -> new float[3][0]);
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
     private static final ThreadLocal<Scratch[]> SLOTS = ThreadLocal.withInitial(() -> new Scratch[0]);
 
@@ -135,6 +138,14 @@ final class FlashAttention {
                 out.array(), out.offset(), out.stride(0), out.stride(1), out.stride(2),
                 lse, qTiles, splits, partials);
         int bh = p.batch() * p.heads();
+        if (p.seqQ() <= DECODE_ROWS) {
+            // decode: lanes as query rows would leave most lanes idle; one row at a time, lanes along D
+            par.forEach(bh * splits, idx -> decodeItem(c, idx % bh / p.heads(), idx % bh % p.heads(), idx / bh));
+            if (splits > 1) {
+                par.forEach(bh, idx -> merge(c, idx / p.heads(), idx % p.heads(), 0));
+            }
+            return;
+        }
         int per = cfg.queryTilesPerItem();
         if (splits == 1 && per > 1) {
             int groups = (qTiles + per - 1) / per;
@@ -384,6 +395,122 @@ final class FlashAttention {
                 float lse = l > 0f ? (float) (s.m[r] + Math.log(l)) : NEG_INF;
                 c.lse.setFloat(c.lse.indexOf(b, h, i0 + r), lse);
             }
+        }
+    }
+
+    /**
+     * Decode: the (≤ DECODE_ROWS) rows of (b, h) over one split of the keys, one row at a time with lanes
+     * along the head dims: s_j = q·k_j (vector dot, one reduction per key), the row softmax of
+     * {@link RowSoftmax}, then o += p_j·v_j. Leaves the same (m, l, unnormalized O) as a tile.
+     */
+    private static void decodeItem(Call c, int b, int h, int split) {
+        AttentionProblem p = c.p;
+        int rows = p.seqQ();
+        int d = p.headDim();
+        int dv = p.valueDim();
+        int kLo = c.ev.keyBegin(b, 0);
+        int kHi = c.ev.keyEnd(b, rows - 1);
+        if (c.splits > 1) {
+            int bk = c.cfg.keyTile();
+            int tiles = Math.max(0, (kHi - kLo + bk - 1) / bk);
+            int per = (tiles + c.splits - 1) / c.splits * bk;
+            int from = kLo + split * per;
+            kHi = Math.min(kHi, from + per);
+            kLo = from;
+        }
+        float[][] buf = DECODE.get();
+        int span = Math.max(0, kHi - kLo);
+        if (buf[0].length < Math.max(span, 1) || buf[1].length < Math.max(d, dv) || buf[2].length < Math.max(span, 1)) {
+            buf[0] = new float[Math.max(span, 1)];
+            buf[1] = new float[Math.max(d, dv)];
+            buf[2] = new float[Math.max(span, 1)];
+        }
+        float[] sc = buf[0];
+        float[] vec = buf[1];
+        float[] bias = buf[2];
+        Scratch s = scratch(d, dv, 1);
+        Arrays.fill(s.ot, 0, dv * BQ, 0f);
+        Arrays.fill(s.m, NEG_INF);
+        Arrays.fill(s.l, 0f);
+        int qBase = c.qBase(b, h);
+        int kBase = c.kBase(b, h);
+        int vBase = c.vBase(b, h);
+        int kss = (int) c.kss;
+        int vss = (int) c.vss;
+        for (int r = 0; r < rows; r++) {
+            int from = Math.max(kLo, c.ev.keyBegin(b, r));
+            int to = Math.min(kHi, c.ev.keyEnd(b, r));
+            if (from >= to) {
+                continue;
+            }
+            int n = to - from;
+            int qAt = qBase + r * (int) c.qss;
+            for (int e = 0; e < d; e++) {
+                vec[e] = c.q[qAt + e] * p.scale();
+            }
+            for (int j = 0; j < n; j++) {
+                sc[j] = dot(vec, c.k, kBase + (from + j) * kss, d, s.alpha);
+            }
+            float[] bb = null;
+            if (!c.dense.isEmpty()) {
+                c.dense.fillRow(b, h, r, from, n, bias, 0);
+                bb = bias;
+            }
+            RowSoftmax.transform(sc, 0, n, 1f, p.hasSoftcap() ? p.softcap() : 0f, bb, 0);
+            float max = RowSoftmax.max(sc, 0, n);
+            if (max == NEG_INF) {
+                continue;
+            }
+            float l = RowSoftmax.expAndSum(sc, 0, sc, 0, n, max);
+            Arrays.fill(vec, 0, dv, 0f);
+            for (int j = 0; j < n; j++) {
+                if (sc[j] != 0f) {
+                    axpy(sc[j], c.v, vBase + (from + j) * vss, vec, dv);
+                }
+            }
+            for (int e = 0; e < dv; e++) {
+                s.ot[e * BQ + r] = vec[e];
+            }
+            s.m[r] = max;
+            s.l[r] = l;
+        }
+        if (c.splits > 1) {
+            int at = partialIndex(c, b, h, 0, split);
+            int n = dv * BQ;
+            System.arraycopy(s.ot, 0, c.partials, at, n);
+            System.arraycopy(s.m, 0, c.partials, at + n, BQ);
+            System.arraycopy(s.l, 0, c.partials, at + n + BQ, BQ);
+        } else {
+            finish(c, s, b, h, 0, rows);
+        }
+    }
+
+    /** Σ_e a[e]·b[bo + e] for e &lt; n: lanes, one reduction, scalar tail. */
+    private static float dot(float[] a, float[] b, int bo, int n, float[] tmp) {
+        int e = 0;
+        float sum = 0f;
+        if (n >= L) {
+            FloatVector acc = FloatVector.zero(F);
+            for (; e < F.loopBound(n); e += L) {
+                acc = FloatVector.fromArray(F, a, e).fma(FloatVector.fromArray(F, b, bo + e), acc);
+            }
+            sum = VMath.sum(acc, tmp);
+        }
+        for (; e < n; e++) {
+            sum += a[e] * b[bo + e];
+        }
+        return sum;
+    }
+
+    /** acc[e] += w·x[xo + e] for e &lt; n. */
+    private static void axpy(float w, float[] x, int xo, float[] acc, int n) {
+        int e = 0;
+        FloatVector wv = FloatVector.broadcast(F, w);
+        for (; e < F.loopBound(n); e += L) {
+            FloatVector.fromArray(F, x, xo + e).fma(wv, FloatVector.fromArray(F, acc, e)).intoArray(acc, e);
+        }
+        for (; e < n; e++) {
+            acc[e] += w * x[xo + e];
         }
     }
 

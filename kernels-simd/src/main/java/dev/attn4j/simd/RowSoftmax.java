@@ -124,7 +124,7 @@ final class RowSoftmax {
             e.intoArray(y, yo + i);
             acc = acc.add(e);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = VMath.sum(acc, new float[L]);
         for (; i < n; i++) {
             float e = (float) Math.exp((double) x[xo + i] - max);
             y[yo + i] = e;

@@ -130,7 +130,7 @@ final class SimdBlocks implements BlockKernels {
             for (; i < F.loopBound(len); i += L) {
                 acc = acc.add(FloatVector.fromArray(F, x, xo + b0 + i));
             }
-            double part = acc.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+            double part = VMath.sum(acc, new float[L]);
             for (; i < len; i++) {
                 part += x[xo + b0 + i];
             }
@@ -147,7 +147,7 @@ final class SimdBlocks implements BlockKernels {
                 FloatVector d = FloatVector.fromArray(F, x, xo + b0 + i).sub(mv);
                 acc = d.fma(d, acc);
             }
-            double part = acc.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+            double part = VMath.sum(acc, new float[L]);
             for (; i < len; i++) {
                 double d = x[xo + b0 + i] - m;
                 part += d * d;

@@ -78,6 +78,19 @@ final class VMath {
         return FloatVector.broadcast(F, 1f).sub(FloatVector.broadcast(F, 2f).div(e.add(1f)));
     }
 
+    /**
+     * The lanes' sum in lane order. {@code reduceLanes(ADD)} leaves the order unspecified, and the
+     * interpreter and C2 do differ in the last bit, which would make results depend on JIT state.
+     */
+    static float sum(FloatVector v, float[] tmp) {
+        v.intoArray(tmp, 0);
+        float s = 0f;
+        for (int i = 0; i < Vec.L; i++) {
+            s += tmp[i];
+        }
+        return s;
+    }
+
     /** Lane-wise maximum by compare and blend (NaN handling left to the caller; PERF-NOTES: 3× faster than max). */
     static FloatVector max(FloatVector a, FloatVector b) {
         return a.blend(b, a.lt(b));
