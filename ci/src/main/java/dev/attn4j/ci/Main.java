@@ -1,5 +1,6 @@
 package dev.attn4j.ci;
 
+import dev.attn4j.api.Attn4j;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -124,6 +125,13 @@ public final class Main implements Callable<Integer> {
             err.println("parity: " + e.getMessage());
             out.println("parity: 0 passed, 1 failed");
             return 2;
+        }
+        if (backend == null || backend.isBlank() || backend.strip().equals("all")) {
+            for (Attn4j.BackendStatus s : Attn4j.backends()) {
+                if (!s.available()) {
+                    err.println("parity: skipping backend " + s.name() + ": " + s.reason());
+                }
+            }
         }
         if (backends.isEmpty()) {
             err.println("parity: no backend can run here");

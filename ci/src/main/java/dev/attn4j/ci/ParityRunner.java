@@ -109,7 +109,7 @@ public final class ParityRunner {
      */
     public static List<String> resolveBackends(String spec) {
         List<String> names = new ArrayList<>();
-        if (spec == null || spec.isBlank() || spec.equals("all")) {
+        if (spec == null || spec.isBlank() || spec.strip().equals("all")) {
             for (Attn4j.BackendStatus s : Attn4j.backends()) {
                 if (s.available()) {
                     names.add(s.name());
