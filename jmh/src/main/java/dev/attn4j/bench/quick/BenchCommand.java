@@ -82,7 +82,7 @@ public final class BenchCommand implements Callable<Integer> {
                 m.gpu() == null ? " · no GPU" : " · GPU " + m.gpu());
         out.printf(Locale.ROOT, "FP32 FMA peak %.0f GFLOP/s (%d threads), copy bandwidth %.1f GB/s%n", m.peakGflops(), probeThreads,
                 m.bandwidthGBs());
-        Peer peer = noPeer ? null : OrtPeers.create(out);
+        Peer peer = noPeer ? null : OrtPeers.create(out, probeThreads);
         List<QuickBench.Result> results;
         try {
             results = QuickBench.run(new QuickBench.Options(quick, names, shape), m, peer, new ProgressBar(System.err));
