@@ -136,12 +136,21 @@ public final class QuickBench {
 
     /** Warms up, then times runs until {@code minSeconds} have passed and at least {@code minRuns} were made. */
     static double[] time(Runnable r, double minSeconds, int minRuns) {
-        long warmEnd = System.nanoTime() + (long) (Math.min(0.5, minSeconds / 2) * 1e9);
+        // warm-up: until two successive runs agree within 10 % (C2 has compiled the kernel), at least
+        // three runs, at most a few seconds
+        long warmEnd = System.nanoTime() + (long) (Math.max(1.0, 2 * minSeconds) * 1e9);
+        long previous = Long.MAX_VALUE;
         int warm = 0;
-        do {
+        while (true) {
+            long t0 = System.nanoTime();
             r.run();
+            long dt = System.nanoTime() - t0;
             warm++;
-        } while (System.nanoTime() < warmEnd || warm < 2);
+            if ((warm >= 3 && Math.abs(dt - previous) <= 0.1 * previous) || System.nanoTime() > warmEnd) {
+                break;
+            }
+            previous = dt;
+        }
         List<Double> times = new ArrayList<>();
         long end = System.nanoTime() + (long) (minSeconds * 1e9);
         do {
