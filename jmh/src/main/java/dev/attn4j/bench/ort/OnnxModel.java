@@ -60,6 +60,22 @@ public final class OnnxModel {
         return this;
     }
 
+    /**
+     * A model with one ONNX {@code Attention} node (opset 23) on 4-D inputs Q [B, H, Sq, D], K [B, KVH, Sk, D],
+     * V [B, KVH, Sk, Dv] and output Y [B, H, Sq, Dv], with {@code is_causal} (top-left) and the given scale.
+     */
+    public static byte[] attention(int batch, int heads, int kvHeads, int seqQ, int seqK, int headDim, int valueDim,
+                                   boolean causal, float scale) {
+        return node("Attention", 23)
+                .input("Q", batch, heads, seqQ, headDim)
+                .input("K", batch, kvHeads, seqK, headDim)
+                .input("V", batch, kvHeads, seqK, valueDim)
+                .output("Y", batch, heads, seqQ, valueDim)
+                .attribute("is_causal", causal ? 1L : 0L)
+                .attribute("scale", scale)
+                .bytes();
+    }
+
     /** The serialized ModelProto. */
     public byte[] bytes() {
         Proto node = new Proto();

@@ -42,14 +42,8 @@ final class OrtPeer implements Peer {
             }
             // ONNX's is_causal is aligned top-left; a single decode row sees every key either way
             boolean causal = a.mask != Mask.none() && p.seqQ() > 1;
-            OnnxModel m = OnnxModel.node("Attention", 23)
-                    .input("Q", p.qShape()[0], p.heads(), p.seqQ(), p.headDim())
-                    .input("K", p.batch(), p.kvHeads(), p.seqK(), p.headDim())
-                    .input("V", p.batch(), p.kvHeads(), p.seqK(), p.valueDim())
-                    .output("Y", p.batch(), p.heads(), p.seqQ(), p.valueDim())
-                    .attribute("is_causal", causal ? 1L : 0L)
-                    .attribute("scale", p.scale());
-            open(m.bytes());
+            open(OnnxModel.attention(p.batch(), p.heads(), p.kvHeads(), p.seqQ(), p.seqK(), p.headDim(), p.valueDim(), causal,
+                    p.scale()));
             feeds = new LinkedHashMap<>();
             feeds.put("Q", tensor(a.q.array(), p.qShape()));
             feeds.put("K", tensor(a.k.array(), p.kShape()));
