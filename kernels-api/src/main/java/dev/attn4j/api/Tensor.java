@@ -415,7 +415,62 @@ public final class Tensor {
         long aEnd = a.address() + (lastIndex() + 1) * dtype.byteSize();
         long bFirst = b.address() + other.offset * other.dtype.byteSize();
         long bEnd = b.address() + (other.lastIndex() + 1) * other.dtype.byteSize();
-        return aFirst < bEnd && bFirst < aEnd;
+        if (aFirst >= bEnd || bFirst >= aEnd) {
+            return false;
+        }
+        // The byte ranges intersect; interleaved views (Q, K and V of one packed buffer) still need not
+        // share an element. Mark this view's bytes inside the intersection, then probe the other's.
+        long lo = Math.max(aFirst, bFirst);
+        long hi = Math.min(aEnd, bEnd);
+        java.util.BitSet mine = new java.util.BitSet(Math.toIntExact(hi - lo));
+        forEachRun(a.address(), (start, end) -> {
+            long s0 = Math.max(start, lo);
+            long e0 = Math.min(end, hi);
+            if (s0 < e0) {
+                mine.set((int) (s0 - lo), (int) (e0 - lo));
+            }
+            return false;
+        });
+        return other.forEachRun(b.address(), (start, end) -> {
+            long s0 = Math.max(start, lo);
+            long e0 = Math.min(end, hi);
+            if (s0 >= e0) {
+                return false;
+            }
+            int next = mine.nextSetBit((int) (s0 - lo));
+            return next >= 0 && next < e0 - lo;
+        });
+    }
+
+    /** Receives one run of contiguous bytes [start, end); returns true to stop. */
+    private interface RunVisitor {
+        boolean visit(long start, long end);
+    }
+
+    /** Visits the byte runs of this view (one per innermost row when its stride is 1); true if a visit stopped. */
+    private boolean forEachRun(long base, RunVisitor visitor) {
+        int rank = shape.length;
+        long size = dtype.byteSize();
+        if (rank == 0) {
+            return visitor.visit(base + offset * size, base + (offset + 1) * size);
+        }
+        boolean rows = strides[rank - 1] == 1;
+        int[] outer = rows ? Arrays.copyOf(shape, rank - 1) : shape.clone();
+        long runBytes = rows ? shape[rank - 1] * size : size;
+        int[] idx = new int[outer.length];
+        long count = count(outer);
+        for (long n = 0; n < count; n++) {
+            long at = offset;
+            for (int axis = 0; axis < idx.length; axis++) {
+                at += idx[axis] * strides[axis];
+            }
+            long start = base + at * size;
+            if (visitor.visit(start, start + runBytes)) {
+                return true;
+            }
+            increment(idx, outer);
+        }
+        return false;
     }
 
     private long lastIndex() {
