@@ -403,8 +403,10 @@ final class CudaOps {
         }
         int[] shape = x.shape();
         Tensor xd = contiguous(onDevice(x), DType.FLOAT32);
-        Tensor cd = contiguous(onDevice(cos), DType.FLOAT32);
-        Tensor sd = contiguous(onDevice(sin), DType.FLOAT32);
+        // the caches may be wider than rotaryDim/2: the kernel reads rows of exactly rotaryDim/2
+        int half = rotaryDim / 2;
+        Tensor cd = contiguous(onDevice(cos.narrow(-1, 0, half)), DType.FLOAT32);
+        Tensor sd = contiguous(onDevice(sin.narrow(-1, 0, half)), DType.FLOAT32);
         long pos = positions == null ? 0L : upload(positions);
         Tensor yd = scratch(DType.FLOAT32, shape);
         launch("rotary_f32", grid1d(xd.elementCount()), 1, 1, BLOCK, new KernelArgs().p(addr(xd)).p(addr(yd))
