@@ -20,23 +20,26 @@ final class CudaBackend implements Backend, AttentionKernels, ProjectionKernels,
     /** System property: the device ordinal the backend uses. */
     static final String DEVICE_PROPERTY = "attn4j.cuda.device";
 
-    private final CudaContext context;
-    private final String description;
+    /** How a call runs: under the context's lock, followed by a synchronize and a workspace reset. */
+    interface Runner {
+        void run(Runnable body);
+    }
 
-    private CudaBackend(CudaContext context, String loaded) {
-        this.context = context;
-        this.description = context.deviceName() + " (sm_" + context.computeCapability() + "), " + loaded;
+    private final String description;
+    private final CudaOps ops;
+    private final Runner runner;
+
+    CudaBackend(String description, CudaOps ops, Runner runner) {
+        this.description = description;
+        this.ops = ops;
+        this.runner = runner;
     }
 
     static CudaBackend open(CudaLibraries.CublasPlan plan) {
         CudaRuntime.ensureLoaded(plan);
         CudaContext ctx = CudaContext.open(Integer.getInteger(DEVICE_PROPERTY, 0));
-        return new CudaBackend(ctx, plan.describe());
-    }
-
-    /** The context the backend runs on. */
-    CudaContext context() {
-        return context;
+        return new CudaBackend(ctx.deviceName() + " (sm_" + ctx.computeCapability() + "), " + plan.describe(), ctx.ops(),
+                ctx::run);
     }
 
     @Override
@@ -66,62 +69,62 @@ final class CudaBackend implements Backend, AttentionKernels, ProjectionKernels,
 
     @Override
     public void scores(AttentionProblem p, Tensor q, Tensor k, Mask mask, ScoreStage stage, Tensor scores) {
-        context.run(() -> context.ops().scores(p, q, k, mask, stage, scores));
+        runner.run(() -> ops.scores(p, q, k, mask, stage, scores));
     }
 
     @Override
     public void maskedSoftmax(AttentionProblem p, Mask mask, Tensor scores) {
-        context.run(() -> context.ops().maskedSoftmax(p, mask, scores));
+        runner.run(() -> ops.maskedSoftmax(p, mask, scores));
     }
 
     @Override
     public void attention(AttentionProblem p, Tensor q, Tensor k, Tensor v, Mask mask, Tensor out, Tensor lse) {
-        context.run(() -> context.ops().attention(p, q, k, v, mask, out, lse));
+        runner.run(() -> ops.attention(p, q, k, v, mask, out, lse));
     }
 
     @Override
     public void linear(Tensor x, Tensor w, Tensor bias, Tensor y) {
-        context.run(() -> context.ops().linear(x, w, bias, y));
+        runner.run(() -> ops.linear(x, w, bias, y));
     }
 
     @Override
     public void projectQkv(AttentionProblem p, Tensor x, Tensor w, Tensor bias, Tensor q, Tensor k, Tensor v) {
-        context.run(() -> context.ops().projectQkv(p, x, w, bias, q, k, v));
+        runner.run(() -> ops.projectQkv(p, x, w, bias, q, k, v));
     }
 
     @Override
     public void mergeHeads(AttentionProblem p, Tensor attn, Tensor wo, Tensor bias, Tensor y) {
-        context.run(() -> context.ops().mergeHeads(p, attn, wo, bias, y));
+        runner.run(() -> ops.mergeHeads(p, attn, wo, bias, y));
     }
 
     @Override
     public void softmax(Tensor x, int axis, Tensor y) {
-        context.run(() -> context.ops().softmax(x, axis, y));
+        runner.run(() -> ops.softmax(x, axis, y));
     }
 
     @Override
     public void layerNorm(Tensor x, int axis, Tensor scale, Tensor bias, float epsilon, Tensor y, Tensor mean,
                           Tensor invStdDev) {
-        context.run(() -> context.ops().layerNorm(x, axis, scale, bias, epsilon, y, mean, invStdDev));
+        runner.run(() -> ops.layerNorm(x, axis, scale, bias, epsilon, y, mean, invStdDev));
     }
 
     @Override
     public void gemm(float alpha, Tensor a, Tensor b, float beta, Tensor c, Tensor y) {
-        context.run(() -> context.ops().gemm(alpha, a, b, beta, c, y));
+        runner.run(() -> ops.gemm(alpha, a, b, beta, c, y));
     }
 
     @Override
     public void matmul(Tensor a, Tensor b, Tensor y) {
-        context.run(() -> context.ops().matmul(a, b, y));
+        runner.run(() -> ops.matmul(a, b, y));
     }
 
     @Override
     public void rotary(Tensor x, Tensor cos, Tensor sin, int[] positions, int rotaryDim, boolean interleaved, Tensor y) {
-        context.run(() -> context.ops().rotary(x, cos, sin, positions, rotaryDim, interleaved, y));
+        runner.run(() -> ops.rotary(x, cos, sin, positions, rotaryDim, interleaved, y));
     }
 
     @Override
     public void gelu(Tensor x, GeluApproximation approximation, Tensor y) {
-        context.run(() -> context.ops().gelu(x, approximation, y));
+        runner.run(() -> ops.gelu(x, approximation, y));
     }
 }

@@ -32,7 +32,8 @@ public final class CudaContext implements AutoCloseable {
     private final Map<String, CUfunction> functions = new HashMap<>();
     private final KernelTable table;
     private final CudaStream defaultStream;
-    private final Workspace workspace = new Workspace();
+    private final JCudaDevice gpu = new JCudaDevice(this);
+    private final Workspace workspace = new Workspace(gpu);
     private final ReentrantLock lock = new ReentrantLock();
     private final String name;
     private final int computeCapability;
@@ -67,7 +68,7 @@ public final class CudaContext implements AutoCloseable {
             functions.put(e.name(), f);
         }
         this.defaultStream = new CudaStream(this, false);
-        this.ops = new CudaOps(this);
+        this.ops = new CudaOps(gpu, table, workspace);
     }
 
     /**
@@ -115,7 +116,7 @@ public final class CudaContext implements AutoCloseable {
         Objects.requireNonNull(dtype, "dtype");
         long bytes = Math.max(1, Tensor.count(shape)) * dtype.byteSize();
         makeCurrent();
-        long address = Workspace.DeviceMemory.malloc(bytes, "a " + dtype + " tensor");
+        long address = gpu.malloc(bytes, "a " + dtype + " tensor");
         return new DeviceTensor(this, address, bytes, dtype, 0, shape, Tensor.contiguousStrides(shape), true);
     }
 
@@ -149,14 +150,6 @@ public final class CudaContext implements AutoCloseable {
         return ops;
     }
 
-    KernelTable table() {
-        return table;
-    }
-
-    Workspace workspace() {
-        return workspace;
-    }
-
     CUfunction function(String kernel) {
         CUfunction f = functions.get(kernel);
         if (f == null) {
@@ -184,9 +177,11 @@ public final class CudaContext implements AutoCloseable {
             try {
                 body.run();
             } finally {
-                int rc = JCudaDriver.cuStreamSynchronize(defaultStream.handle());
-                workspace.reset();
-                CudaException.check(rc, "cuStreamSynchronize");
+                try {
+                    gpu.synchronize();
+                } finally {
+                    workspace.reset();
+                }
             }
         } finally {
             lock.unlock();
@@ -195,7 +190,7 @@ public final class CudaContext implements AutoCloseable {
 
     void free(long address) {
         makeCurrent();
-        Workspace.DeviceMemory.free(address);
+        gpu.free(address);
     }
 
     /** Releases the module, the default stream's cuBLAS handle, the workspace and the primary context. */

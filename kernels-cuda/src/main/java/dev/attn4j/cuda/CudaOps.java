@@ -8,9 +8,6 @@ import dev.attn4j.api.ScoreStage;
 import dev.attn4j.api.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
-import jcuda.Pointer;
-import jcuda.driver.JCudaDriver;
-import jcuda.jcublas.JCublas2;
 
 /**
  * Every kernel of the SPI on one {@link CudaContext}, called under its lock with the context current (see
@@ -29,21 +26,15 @@ import jcuda.jcublas.JCublas2;
 final class CudaOps {
     private static final int BLOCK = 256;
     private static final int FLASH_THREADS = 128;
-    // cudaDataType_t and cublasComputeType_t values (unchanged from CUDA 12 to 13)
-    private static final int CUDA_R_32F = 0;
-    private static final int CUDA_R_16F = 2;
-    private static final int CUDA_R_16BF = 14;
-    private static final int CUBLAS_COMPUTE_32F = 68;
-    private static final int CUBLAS_GEMM_DEFAULT = -1;
-    // CUpointer_attribute / CUmemorytype
-    private static final int CU_POINTER_ATTRIBUTE_MEMORY_TYPE = 2;
-    private static final int CU_MEMORYTYPE_DEVICE = 2;
-    private static final int CU_MEMORYTYPE_UNIFIED = 4;
 
-    private final CudaContext ctx;
+    private final Device device;
+    private final KernelTable table;
+    private final Workspace workspace;
 
-    CudaOps(CudaContext ctx) {
-        this.ctx = ctx;
+    CudaOps(Device device, KernelTable table, Workspace workspace) {
+        this.device = device;
+        this.table = table;
+        this.workspace = workspace;
     }
 
     // ================================================================ attention
@@ -71,7 +62,7 @@ final class CudaOps {
         Tensor kd = onDevice(k);
         Tensor vd = onDevice(v);
         DType t = qd.dtype() == vd.dtype() ? halfPair(qd.dtype(), kd.dtype()) : DType.FLOAT32;
-        KernelTable.Entry flash = ctx.table().flashFor(t, p.headDim(), p.valueDim());
+        KernelTable.Entry flash = table.flashFor(t, p.headDim(), p.valueDim());
         Tensor l = lse == null ? null : scratch(DType.FLOAT32, p.batch(), p.heads(), p.seqQ());
         long lseAddr = l == null ? 0L : addr(l);
         Tensor o;
@@ -197,8 +188,7 @@ final class CudaOps {
         // several terms (or a half-precision additive one): fold them into one float32 [B, H, Sq, Sk] bias
         Tensor sum = scratch(DType.FLOAT32, p.scoreShape());
         long count = sum.elementCount();
-        CudaException.check(JCudaDriver.cuMemsetD32Async(Workspace.ptr(addr(sum)), 0, count, ctx.defaultStream().handle()),
-                "cuMemsetD32Async(mask bias)");
+        device.memsetD32(addr(sum), 0, count);
         for (Tensor term : concat(m)) {
             Tensor td = onDevice(term);
             long[] st = td.strides();
@@ -385,8 +375,7 @@ final class CudaOps {
         long batch = Tensor.count(Arrays.copyOf(outShape, rank - 2));
         Tensor yd = scratch(DType.FLOAT32, outShape);
         if (kDim == 0) {
-            CudaException.check(JCudaDriver.cuMemsetD32Async(Workspace.ptr(addr(yd)), 0, yd.elementCount(),
-                    ctx.defaultStream().handle()), "cuMemsetD32Async(matmul with k = 0)");
+            device.memsetD32(addr(yd), 0, yd.elementCount());
         } else {
             // broadcast batch axes are materialized, so that one strided-batched GEMM covers every batch
             Tensor ad = contiguous(onDevice(a2.broadcastTo(aTarget)), DType.FLOAT32);
@@ -436,16 +425,9 @@ final class CudaOps {
 
     // ================================================================ memory
 
-    /** Whether the driver says {@code t}'s storage is device (or managed) memory. */
+    /** Whether the device says {@code t}'s storage is device (or managed) memory. */
     boolean isDevice(Tensor t) {
-        MemorySegment seg = t.segment();
-        if (!seg.isNative() || seg.address() == 0) {
-            return false;
-        }
-        int[] type = new int[1];
-        int rc = JCudaDriver.cuPointerGetAttribute(Pointer.to(type), CU_POINTER_ATTRIBUTE_MEMORY_TYPE,
-                Workspace.ptr(seg.address()));
-        return rc == 0 && (type[0] == CU_MEMORYTYPE_DEVICE || type[0] == CU_MEMORYTYPE_UNIFIED);
+        return device.isDevice(t.segment());
     }
 
     /** {@code t} itself when it lives on the device, else a staged copy of the storage span it reaches. */
@@ -454,10 +436,9 @@ final class CudaOps {
             return t;
         }
         long bytes = spanBytes(t);
-        long a = ctx.workspace().alloc(bytes);
+        long a = workspace.alloc(bytes);
         if (t.elementCount() > 0) {
-            CudaException.check(JCudaDriver.cuMemcpyHtoD(Workspace.ptr(a), hostPointer(t.segment(),
-                    t.offset() * t.dtype().byteSize(), bytes), bytes), "cuMemcpyHtoD(" + bytes + " bytes of " + t + ")");
+            device.upload(a, t.segment(), t.offset() * t.dtype().byteSize(), bytes);
         }
         return Tensor.view(deviceSegment(a, bytes), t.dtype(), 0, t.shape(), t.strides());
     }
@@ -465,7 +446,7 @@ final class CudaOps {
     /** A contiguous workspace tensor. */
     Tensor scratch(DType dtype, int... shape) {
         long bytes = Math.max(1, Tensor.count(shape)) * dtype.byteSize();
-        long a = ctx.workspace().alloc(bytes);
+        long a = workspace.alloc(bytes);
         return Tensor.view(deviceSegment(a, bytes), dtype, 0, shape, Tensor.contiguousStrides(shape));
     }
 
@@ -534,42 +515,19 @@ final class CudaOps {
     }
 
     private long upload(long[] values) {
-        long a = ctx.workspace().alloc(8L * values.length);
-        CudaException.check(JCudaDriver.cuMemcpyHtoD(Workspace.ptr(a), Pointer.to(values), 8L * values.length),
-                "cuMemcpyHtoD(" + values.length + " int64)");
+        long a = workspace.alloc(8L * values.length);
+        device.upload(a, MemorySegment.ofArray(values), 0, 8L * values.length);
         return a;
     }
 
     private long upload(int[] values) {
-        long a = ctx.workspace().alloc(4L * values.length);
-        CudaException.check(JCudaDriver.cuMemcpyHtoD(Workspace.ptr(a), Pointer.to(values), 4L * values.length),
-                "cuMemcpyHtoD(" + values.length + " int32)");
+        long a = workspace.alloc(4L * values.length);
+        device.upload(a, MemorySegment.ofArray(values), 0, 4L * values.length);
         return a;
     }
 
     private void download(long devAddr, MemorySegment host, long byteOffset, long bytes) {
-        CudaException.check(JCudaDriver.cuMemcpyDtoH(hostPointer(host, byteOffset, bytes), Workspace.ptr(devAddr), bytes),
-                "cuMemcpyDtoH(" + bytes + " bytes)");
-    }
-
-    /** A JCuda pointer to host memory: a heap array with a byte offset, or a native segment's buffer. */
-    static Pointer hostPointer(MemorySegment seg, long byteOffset, long bytes) {
-        if (seg.isNative()) {
-            return Pointer.to(seg.asSlice(byteOffset, bytes).asByteBuffer());
-        }
-        long at = seg.address() + byteOffset;
-        Object base = seg.heapBase().orElseThrow();
-        Pointer p = switch (base) {
-            case float[] a -> Pointer.to(a);
-            case byte[] a -> Pointer.to(a);
-            case short[] a -> Pointer.to(a);
-            case char[] a -> Pointer.to(a);
-            case int[] a -> Pointer.to(a);
-            case long[] a -> Pointer.to(a);
-            case double[] a -> Pointer.to(a);
-            default -> throw new IllegalArgumentException("unsupported heap segment over " + base.getClass());
-        };
-        return p.withByteOffset(at);
+        device.download(devAddr, host, byteOffset, bytes);
     }
 
     /** Bytes from a view's first element to one past its last (strides are non-negative). */
@@ -614,61 +572,31 @@ final class CudaOps {
 
     // ================================================================ launches and cuBLAS
 
-    /** Launches a manifest kernel; failures name the call, the kernel and its configuration. */
+    /** Launches a manifest kernel after checking its arguments against the manifest's signature. */
     void launch(String kernel, int gridX, int gridY, int gridZ, int block, KernelArgs args) {
-        args.check(ctx.table().get(kernel));
-        Pointer[] params = new Pointer[args.count()];
-        for (int i = 0; i < params.length; i++) {
-            long bits = args.bits(i);
-            params[i] = switch (args.kind(i)) {
-                case 'i' -> Pointer.to(new int[] {(int) bits});
-                case 'f' -> Pointer.to(new float[] {Float.intBitsToFloat((int) bits)});
-                default -> Pointer.to(new long[] {bits});
-            };
-        }
-        int rc = JCudaDriver.cuLaunchKernel(ctx.function(kernel), gridX, gridY, gridZ, block, 1, 1, 0,
-                ctx.defaultStream().handle(), Pointer.to(params), null);
-        if (rc != 0) {
-            throw new CudaException("cuLaunchKernel(" + kernel + ", grid=" + gridX + "x" + gridY + "x" + gridZ
-                    + ", block=" + block + ") failed: " + CudaException.errorName(rc));
-        }
+        KernelTable.Entry entry = table.get(kernel);
+        args.check(entry);
+        device.launch(entry, gridX, gridY, gridZ, block, args);
     }
 
     /**
      * Row-major {@code C = alpha·op(A)·op(B) + beta·C}, {@code batch} times with element strides between the
      * matrices; {@code ld*} are row strides. All FP32 → {@code cublasSgemmStridedBatched}, else
-     * {@code cublasGemmStridedBatchedEx} with FP32 compute.
+     * {@code cublasGemmStridedBatchedEx} with FP32 compute (see {@link Device.GemmCall}).
      */
     private void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, Tensor a, long lda, long strideA,
                       Tensor b, long ldb, long strideB, float beta, Tensor c, long ldc, long strideC, int batch) {
         GemmPlan plan = GemmPlan.rowMajor(transA, transB, m, n, k);
-        var handle = ctx.defaultStream().cublas();
-        Pointer alphaP = Pointer.to(new float[] {alpha});
-        Pointer betaP = Pointer.to(new float[] {beta});
-        int status;
-        String call;
-        if (a.dtype() == DType.FLOAT32 && b.dtype() == DType.FLOAT32 && c.dtype() == DType.FLOAT32) {
-            call = "cublasSgemmStridedBatched";
-            status = JCublas2.cublasSgemmStridedBatched(handle, plan.transa(), plan.transb(), plan.m(), plan.n(), plan.k(),
-                    alphaP, Workspace.ptr(addr(b)), Math.toIntExact(ldb), strideB, Workspace.ptr(addr(a)),
-                    Math.toIntExact(lda), strideA, betaP, Workspace.ptr(addr(c)), Math.toIntExact(ldc), strideC, batch);
-        } else {
-            call = "cublasGemmStridedBatchedEx";
-            status = JCublas2.cublasGemmStridedBatchedEx_new(handle, plan.transa(), plan.transb(), plan.m(), plan.n(),
-                    plan.k(), alphaP, Workspace.ptr(addr(b)), cudaType(b.dtype()), Math.toIntExact(ldb), strideB,
-                    Workspace.ptr(addr(a)), cudaType(a.dtype()), Math.toIntExact(lda), strideA, betaP,
-                    Workspace.ptr(addr(c)), cudaType(c.dtype()), Math.toIntExact(ldc), strideC, batch,
-                    CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
-        }
-        CudaException.checkCublas(status, call + "(m=" + m + ", n=" + n + ", k=" + k + ", batch=" + batch + ")");
+        // cuBLAS's first operand is our B, its second our A
+        device.gemm(new Device.GemmCall(plan.transa(), plan.transb(), plan.m(), plan.n(), plan.k(), alpha,
+                addr(b), gemmType(b.dtype()), Math.toIntExact(ldb), strideB, addr(a), gemmType(a.dtype()),
+                Math.toIntExact(lda), strideA, beta, addr(c), gemmType(c.dtype()), Math.toIntExact(ldc), strideC, batch));
     }
 
-    private static int cudaType(DType t) {
-        return switch (t) {
-            case FLOAT32 -> CUDA_R_32F;
-            case FLOAT16 -> CUDA_R_16F;
-            case BFLOAT16 -> CUDA_R_16BF;
-            case BOOL -> throw new IllegalArgumentException("no GEMM on booleans");
-        };
+    private static int gemmType(DType t) {
+        if (t == DType.BOOL) {
+            throw new IllegalArgumentException("no GEMM on booleans");
+        }
+        return code(t);
     }
 }

@@ -54,7 +54,7 @@ public final class CudaStream implements AutoCloseable {
         long bytes = contiguousBytes(dst);
         java.util.Objects.checkFromIndexSize(srcByteOffset, bytes, src.byteSize());
         context.makeCurrent();
-        CudaException.check(JCudaDriver.cuMemcpyHtoDAsync(Workspace.ptr(dst.address() + dst.offset() * dst.dtype().byteSize()),
+        CudaException.check(JCudaDriver.cuMemcpyHtoDAsync(JCudaDevice.ptr(dst.address() + dst.offset() * dst.dtype().byteSize()),
                 src.pointer().withByteOffset(srcByteOffset), bytes, stream), "cuMemcpyHtoDAsync(" + bytes + " bytes)");
     }
 
@@ -64,7 +64,7 @@ public final class CudaStream implements AutoCloseable {
         java.util.Objects.checkFromIndexSize(dstByteOffset, bytes, dst.byteSize());
         context.makeCurrent();
         CudaException.check(JCudaDriver.cuMemcpyDtoHAsync(dst.pointer().withByteOffset(dstByteOffset),
-                Workspace.ptr(src.address() + src.offset() * src.dtype().byteSize()), bytes, stream),
+                JCudaDevice.ptr(src.address() + src.offset() * src.dtype().byteSize()), bytes, stream),
                 "cuMemcpyDtoHAsync(" + bytes + " bytes)");
     }
 

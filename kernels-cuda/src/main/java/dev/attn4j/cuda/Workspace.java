@@ -2,8 +2,6 @@ package dev.attn4j.cuda;
 
 import java.util.ArrayList;
 import java.util.List;
-import jcuda.driver.CUdeviceptr;
-import jcuda.driver.JCudaDriver;
 
 /**
  * Scratch device memory for one call: a bump allocator over one buffer that grows to the high-water mark,
@@ -14,11 +12,16 @@ import jcuda.driver.JCudaDriver;
 final class Workspace {
     private static final long ALIGN = 256;
 
+    private final Device device;
     private long base;
     private long capacity;
     private long used;
     private long highWater;
     private final List<Long> extra = new ArrayList<>();
+
+    Workspace(Device device) {
+        this.device = device;
+    }
 
     /** Device address of {@code bytes} bytes, 256-byte aligned, valid until {@link #reset()}. */
     long alloc(long bytes) {
@@ -29,23 +32,23 @@ final class Workspace {
             used += size;
             return at;
         }
-        long chunk = DeviceMemory.malloc(size, "workspace chunk");
+        long chunk = device.malloc(size, "workspace chunk");
         extra.add(chunk);
         return chunk;
     }
 
-    /** Frees the extra chunks and grows the buffer to the last call's high-water mark (stream synchronized). */
+    /** Frees the extra chunks and grows the buffer to the last call's high-water mark (after a synchronize). */
     void reset() {
         for (long chunk : extra) {
-            DeviceMemory.free(chunk);
+            device.free(chunk);
         }
         extra.clear();
         if (highWater > capacity) {
             if (base != 0) {
-                DeviceMemory.free(base);
+                device.free(base);
             }
             capacity = highWater + highWater / 4;
-            base = DeviceMemory.malloc(capacity, "workspace");
+            base = device.malloc(capacity, "workspace");
         }
         used = 0;
         highWater = 0;
@@ -53,41 +56,14 @@ final class Workspace {
 
     /** Frees everything. */
     void close() {
-        reset();
+        for (long chunk : extra) {
+            device.free(chunk);
+        }
+        extra.clear();
         if (base != 0) {
-            DeviceMemory.free(base);
+            device.free(base);
             base = 0;
             capacity = 0;
-        }
-    }
-
-    /** Raw device allocations as addresses. */
-    static final class DeviceMemory {
-        private DeviceMemory() {
-        }
-
-        static long malloc(long bytes, String what) {
-            Address ptr = new Address();
-            CudaException.check(JCudaDriver.cuMemAlloc(ptr, bytes), "cuMemAlloc(" + bytes + " bytes for " + what + ")");
-            return ptr.address();
-        }
-
-        static void free(long address) {
-            CudaException.check(JCudaDriver.cuMemFree(ptr(address)), "cuMemFree");
-        }
-    }
-
-    private static final CUdeviceptr ZERO = new CUdeviceptr();
-
-    /** A {@link CUdeviceptr} to a raw device address (JCuda adds the byte offset to the null pointer). */
-    static CUdeviceptr ptr(long address) {
-        return ZERO.withByteOffset(address);
-    }
-
-    /** A device pointer JCuda fills, whose address this package can read. */
-    static final class Address extends CUdeviceptr {
-        long address() {
-            return getNativePointer() + getByteOffset();
         }
     }
 }
