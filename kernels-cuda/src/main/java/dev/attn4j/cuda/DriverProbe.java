@@ -19,6 +19,10 @@ import java.util.List;
  */
 final class DriverProbe {
     static final String LIBCUDA = "libcuda.so.1";
+    /** The fatbin is built by nvcc 13: its SASS and PTX load on CUDA 13 drivers (580+) only. */
+    static final int MIN_DRIVER = 13000;
+    /** The oldest SASS and the PTX in the fatbin are sm_80 / compute_80. */
+    static final int MIN_COMPUTE_CAPABILITY = 80;
 
     /**
      * What the driver said.
@@ -40,6 +44,11 @@ final class DriverProbe {
         if (cuda == null) {
             return new Result(false, "CUDA unavailable: " + LIBCUDA + " not found (no NVIDIA driver)", 0, 0);
         }
+        return probe(cuda, Integer.getInteger(CudaBackend.DEVICE_PROPERTY, 0));
+    }
+
+    /** Asks the driver behind {@code cuda} about device {@code device}. */
+    static Result probe(SymbolLookup cuda, int device) {
         try {
             Linker linker = Linker.nativeLinker();
             MethodHandle cuInit = linker.downcallHandle(cuda.findOrThrow("cuInit"),
@@ -48,6 +57,8 @@ final class DriverProbe {
                     FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
             MethodHandle getVersion = linker.downcallHandle(cuda.findOrThrow("cuDriverGetVersion"),
                     FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
+            MethodHandle getAttribute = linker.downcallHandle(cuda.findOrThrow("cuDeviceGetAttribute"),
+                    FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment out = arena.allocate(ValueLayout.JAVA_INT);
                 int version = 0;
@@ -68,6 +79,25 @@ final class DriverProbe {
                 if (count < 1) {
                     return new Result(false, "CUDA unavailable: the driver (" + versionString(version)
                             + ") reports no device", 0, version);
+                }
+                if (version < MIN_DRIVER) {
+                    return new Result(false, "CUDA unavailable: the driver supports CUDA " + versionString(version)
+                            + " but attn4j's kernels are built by nvcc 13 and need a CUDA 13 driver (580 or newer)",
+                            count, version);
+                }
+                // device ordinal == CUdevice handle for the driver API; 75/76 = COMPUTE_CAPABILITY_MAJOR/MINOR
+                if (device < 0 || device >= count) {
+                    return new Result(false, "CUDA unavailable: -D" + CudaBackend.DEVICE_PROPERTY + "=" + device
+                            + " but the driver reports " + count + " device(s)", count, version);
+                }
+                MemorySegment minor = arena.allocate(ValueLayout.JAVA_INT);
+                if ((int) getAttribute.invokeExact(out, 75, device) == 0
+                        && (int) getAttribute.invokeExact(minor, 76, device) == 0) {
+                    int cc = out.get(ValueLayout.JAVA_INT, 0) * 10 + minor.get(ValueLayout.JAVA_INT, 0);
+                    if (cc < MIN_COMPUTE_CAPABILITY) {
+                        return new Result(false, "CUDA unavailable: device " + device + " is sm_" + cc
+                                + " and attn4j's kernels need sm_80 or newer", count, version);
+                    }
                 }
                 return new Result(true, count + " device(s), driver CUDA " + versionString(version), count, version);
             }
