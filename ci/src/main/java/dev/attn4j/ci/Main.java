@@ -13,11 +13,11 @@ import picocli.CommandLine.Option;
 
 /**
  * The {@code attn4j} command line ({@code ./attn4j} at the repository root runs it):
- * {@code info}, {@code parity} and {@code bench}, each with {@code --help}.
+ * {@code info}, {@code parity}, {@code bench} and {@code tune}, each with {@code --help}.
  */
 @Command(name = "attn4j", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Attention kernels for the JVM: backends, ONNX conformance, benchmarks.",
-        subcommands = {Main.Info.class, Main.Parity.class, Main.Bench.class, CommandLine.HelpCommand.class})
+        subcommands = {Main.Info.class, Main.Parity.class})
 public final class Main implements Callable<Integer> {
     /** System property the launcher sets to the repository root; relative defaults are resolved against it. */
     public static final String HOME_PROPERTY = "attn4j.home";
@@ -32,9 +32,29 @@ public final class Main implements Callable<Integer> {
         System.exit(commandLine().execute(args));
     }
 
+    /**
+     * The class of the real {@code bench} command. It lives in the {@code jmh} module, which depends on this
+     * one, so it is looked up by name: on the class path (the launcher's shaded jar) it is the {@code bench}
+     * subcommand, otherwise {@link Bench} stands in for it.
+     */
+    static final String BENCH_COMMAND = "dev.attn4j.bench.quick.BenchCommand";
+
     /** The configured picocli command line (tests run it without exiting). */
     public static CommandLine commandLine() {
-        return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
+        CommandLine cl = new CommandLine(new Main());
+        cl.addSubcommand("bench", benchCommand());
+        cl.addSubcommand("tune", new TuneCommand());
+        cl.addSubcommand("help", new CommandLine.HelpCommand());
+        return cl.setCaseInsensitiveEnumValuesAllowed(true);
+    }
+
+    /** The {@code jmh} module's bench command when it is on the class path, else the stand-in {@link Bench}. */
+    static Object benchCommand() {
+        try {
+            return Class.forName(BENCH_COMMAND).getConstructor().newInstance();
+        } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
+            return new Bench();
+        }
     }
 
     @Override
@@ -87,10 +107,11 @@ public final class Main implements Callable<Integer> {
         }
     }
 
-    /** {@code attn4j bench}. */
+    /** {@code attn4j bench} when the {@code jmh} module's bench command is not on the class path. */
     @Command(name = "bench", mixinStandardHelpOptions = true,
-            description = {"For now: 'info' then 'parity' over the default cases on every available backend.",
-                    "The benchmark suite (JMH, GFLOP/s against peers) comes with its own issue."})
+            description = {"Stand-in until the benchmark suite is in the build: 'info', then 'parity' over the default "
+                    + "cases on every available backend.",
+                    "The jmh module's quick bench replaces this command when it is on the class path."})
     static final class Bench implements Callable<Integer> {
         @Option(names = "--cases", paramLabel = "DIR", description = "Cases for the parity run (default: " + DEFAULT_CASES + ").")
         List<Path> cases;
@@ -103,7 +124,8 @@ public final class Main implements Callable<Integer> {
         public Integer call() {
             SystemInfo.print(System.out);
             System.out.println();
-            System.out.println("bench: the benchmark suite comes with its own issue; running the conformance check instead.");
+            System.out.println("bench: the benchmark suite comes with its own issue and is not in this build; "
+                    + "running the conformance check instead.");
             System.out.println();
             return runParity(cases, backend, System.out, System.err);
         }

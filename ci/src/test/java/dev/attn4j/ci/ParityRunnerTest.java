@@ -263,6 +263,14 @@ class ParityRunnerTest {
     }
 
     @Test
+    void benchFallsBackToInfoAndParityWithoutTheJmhModule() {
+        // the jmh module (which depends on this one) is not on this module's test class path
+        assertTrue(Main.benchCommand() instanceof Main.Bench);
+        CommandLine cl = Main.commandLine();
+        assertTrue(cl.getSubcommands().get("bench").getCommand() instanceof Main.Bench);
+    }
+
+    @Test
     void infoReportsTheBackendsAndTheMachine() {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         SystemInfo.print(new PrintStream(bytes, true, StandardCharsets.UTF_8));

@@ -14,7 +14,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Random ONNX Attention cases — 3D and 4D, GQA, Dv ≠ D, past/present, nonpad_kv_seqlen, is_causal,
  * bool and float masks of every rank with broadcast axes and short last axes, scale, softcap, every
  * qk_matmul_output mode — with expected values from {@link OnnxAttentionOracle}, run through the
- * runner on the reference backend. The seed of a failing case is in its name.
+ * runner on every available backend. The seed of a failing case is in its name;
+ * {@code -Dattn4j.test.seed=S -Dattn4j.test.cases=N} runs other or more of them.
  */
 class RandomAttentionCasesTest {
     private static final int CASES = Integer.getInteger("attn4j.test.cases", 60);
@@ -22,13 +23,16 @@ class RandomAttentionCasesTest {
     @Test
     void randomCasesMatchTheSpecificationOracle(@TempDir Path tmp) throws IOException {
         long base = Long.getLong("attn4j.test.seed", 20260101L);
+        List<String> backends = ParityRunner.resolveBackends("all");
         List<String> failures = new ArrayList<>();
         for (int n = 0; n < CASES; n++) {
             long seed = base + n;
             Path dir = write(tmp, seed);
-            ParityRunner.Outcome o = ParityRunner.runOne(dir, "reference");
-            if (!o.passed()) {
-                failures.add(o.line());
+            for (String backend : backends) {
+                ParityRunner.Outcome o = ParityRunner.runOne(dir, backend);
+                if (!o.passed()) {
+                    failures.add(o.line());
+                }
             }
         }
         assertTrue(failures.isEmpty(), "base seed " + base + ":\n" + String.join("\n", failures));

@@ -102,7 +102,8 @@ public final class BenchCommand implements Callable<Integer> {
             out.println("json: " + json.toAbsolutePath());
         }
         for (QuickBench.Result r : results) {
-            if (r.maxError() != null && !(r.maxError() <= 1e-4)) {
+            // a wrong answer from one of ours fails the command; a peer's is only reported
+            if (names.contains(r.backend()) && r.maxError() != null && !(r.maxError() <= 1e-4)) {
                 out.println("FAIL: " + r.backend() + " " + r.kernel() + " " + r.shape() + " differs from the oracle by " + r.maxError());
                 return 1;
             }

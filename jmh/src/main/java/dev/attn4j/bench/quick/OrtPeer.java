@@ -96,6 +96,17 @@ final class OrtPeer implements Peer {
         }
     }
 
+    @Override
+    public float[] output() throws OrtException {
+        try (OrtSession.Result r = session.run(feeds)) {
+            OnnxTensor y = (OnnxTensor) r.get(0);
+            FloatBuffer fb = y.getFloatBuffer();
+            float[] out = new float[fb.remaining()];
+            fb.get(out);
+            return out;
+        }
+    }
+
     private void release() {
         if (feeds != null) {
             feeds.values().forEach(OnnxTensor::close);
