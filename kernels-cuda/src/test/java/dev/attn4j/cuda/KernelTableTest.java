@@ -9,6 +9,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.attn4j.api.DType;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -84,6 +86,22 @@ class KernelTableTest {
         assertEquals("kernels.def line 2: kernel a is listed twice", e.getMessage());
         KernelTable t = KernelTable.parse("#define SIG \"pp\" \"i\"\nA4J_FLASH(f, __half, 64, 32, 4, SIG)\n");
         assertEquals(new KernelTable.Entry("f", "ppi", new KernelTable.Flash(DType.FLOAT16, 64, 32, 4)), t.get("f"));
+    }
+
+    @Test
+    void fatbinHoldsSassForEveryTargetAndComputePtx() {
+        ByteBuffer fatbin = ByteBuffer.wrap(NativeResources.read(NativeResources.FATBIN)).order(ByteOrder.LITTLE_ENDIAN);
+        assertEquals(0xBA55ED50, fatbin.getInt(0), "fatbin magic");
+        int headerSize = Short.toUnsignedInt(fatbin.getShort(6));
+        long end = headerSize + fatbin.getLong(8);
+        List<String> entries = new ArrayList<>();
+        // each entry: kind (1 PTX, 2 ELF) at +0, its header size at +4, payload size at +8, the sm at +28
+        for (long at = headerSize; at < end; ) {
+            int kind = Short.toUnsignedInt(fatbin.getShort((int) at));
+            entries.add((kind == 1 ? "compute_" : "sm_") + fatbin.getInt((int) at + 28));
+            at += fatbin.getInt((int) at + 4) + fatbin.getLong((int) at + 8);
+        }
+        assertEquals(List.of("compute_80", "sm_80", "sm_86", "sm_89", "sm_90", "sm_100", "sm_120"), entries);
     }
 
     @Test
