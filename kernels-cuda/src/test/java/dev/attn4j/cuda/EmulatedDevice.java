@@ -126,6 +126,14 @@ final class EmulatedDevice implements Device {
 
     @Override
     public void gemm(GemmCall c) {
+        // the argument checks of cublas<t>gemmStridedBatched: CUBLAS_STATUS_INVALID_VALUE on the GPU
+        int aRows = c.transa() == GemmPlan.OP_N ? c.m() : c.k();
+        int bRows = c.transb() == GemmPlan.OP_N ? c.k() : c.n();
+        if (c.m() < 0 || c.n() < 0 || c.k() < 0 || c.batch() < 0 || c.lda() < Math.max(1, aRows)
+                || c.ldb() < Math.max(1, bRows) || c.ldc() < Math.max(1, c.m())) {
+            throw new CudaException(c.describe() + " failed: CUBLAS_STATUS_INVALID_VALUE (lda=" + c.lda() + ", ldb="
+                    + c.ldb() + ", ldc=" + c.ldc() + ")");
+        }
         for (int t = 0; t < c.batch(); t++) {
             for (int col = 0; col < c.n(); col++) {
                 for (int row = 0; row < c.m(); row++) {
@@ -224,6 +232,12 @@ final class EmulatedDevice implements Device {
 
     @Override
     public void launch(KernelTable.Entry kernel, int gridX, int gridY, int gridZ, int block, KernelArgs args) {
+        // the launch limits of every GPU attn4j targets: CUDA_ERROR_INVALID_VALUE on the GPU
+        if (gridX < 1 || gridY < 1 || gridZ < 1 || gridY > 65535 || gridZ > 65535 || block < 32 || block > 1024
+                || block % 32 != 0) {
+            throw new CudaException("cuLaunchKernel(" + kernel.name() + ", grid=" + gridX + "x" + gridY + "x" + gridZ
+                    + ", block=" + block + ") failed: CUDA_ERROR_INVALID_VALUE");
+        }
         Args a = new Args(args);
         if (kernel.flash() != null) {
             flash(kernel.flash(), a, gridX, gridY, gridZ, block);
