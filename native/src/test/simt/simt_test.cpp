@@ -1,6 +1,7 @@
 // Runs attn4j's CUDA kernels (the real sources) on the host SIMT harness against float64 references:
 // flash attention for every storage type and a spread of head-dim variants, masks of every kind, GQA and
-// strided layouts; the fused masked softmax at every stage; layer norm; softmax over an axis.
+// strided layouts; the fused masked softmax at every stage; layer norm; softmax over an axis; the layout
+// kernels (strided conversion, head split/merge, mask folding); GELU and rotary.
 // Built and run by the -Pnvcc build: g++ -std=c++20 -pthread -Ifake -I../../main/cuda simt_test.cpp
 #include "simt.h"
 
@@ -222,15 +223,106 @@ static void block_tests() {
         }
 }
 
+static void layout_tests() {
+    // convert_strided: a permuted f32 [2,3,4] view into contiguous bf16, then back into a strided f32 view
+    std::vector<float> src(24), back(48, -1.0f);
+    for (int i = 0; i < 24; ++i) src[i] = i * 0.25f - 3;
+    std::vector<__nv_bfloat16> mid(24);
+    // view (a, b, c) -> src[c * 6 + b * 2 + a] with shape [2, 3, 4]
+    simt_launch(convert_strided, dim3{1, 1, 1}, 64u, (const void*) src.data(), 0, (void*) mid.data(), 2, 1, 1, 1, 2, 3, 4,
+                (i64) 0, (i64) 0, (i64) 0, (i64) 1, (i64) 2, (i64) 6, (i64) 0, (i64) 0, (i64) 0, (i64) 12, (i64) 4, (i64) 1, (i64) 24);
+    for (int a = 0; a < 2; ++a)
+        for (int b = 0; b < 3; ++b)
+            for (int c = 0; c < 4; ++c)
+                expect_close("convert to bf16", __bfloat162float(__float2bfloat16_rn(src[c * 6 + b * 2 + a])),
+                             __bfloat162float(mid[a * 12 + b * 4 + c]), 0);
+    simt_launch(convert_strided, dim3{2, 1, 1}, 32u, (const void*) mid.data(), 2, (void*) back.data(), 0, 1, 1, 1, 1, 1, 24,
+                (i64) 0, (i64) 0, (i64) 0, (i64) 0, (i64) 0, (i64) 1, (i64) 0, (i64) 0, (i64) 0, (i64) 0, (i64) 0, (i64) 2, (i64) 24);
+    for (int i = 0; i < 24; ++i) {
+        expect_close("convert back strided", __bfloat162float(mid[i]), back[2 * i], 0);
+        expect_close("convert leaves gaps", -1.0, back[2 * i + 1], 0);
+    }
+    // split_heads then merge_heads: [B*S, rows] -> [B, H, S, D] -> [B, S, H*D]
+    const int B = 2, S = 3, H = 2, D = 5, rows = 17, col = 4;
+    std::vector<float> r((size_t) B * S * rows), heads((size_t) B * H * S * D), merged((size_t) B * S * H * D);
+    for (size_t i = 0; i < r.size(); ++i) r[i] = (float) i;
+    simt_launch(split_heads_f32, dim3{1, 1, 1}, 64u, (const float*) r.data(), heads.data(), B, S, H, D, (i64) rows, (i64) col);
+    simt_launch(merge_heads_f32, dim3{1, 1, 1}, 64u, (const float*) heads.data(), merged.data(), B, H, S, D);
+    for (int b = 0; b < B; ++b)
+        for (int h = 0; h < H; ++h)
+            for (int s = 0; s < S; ++s)
+                for (int d = 0; d < D; ++d) {
+                    float want = r[(size_t) (b * S + s) * rows + col + h * D + d];
+                    expect_close("split heads", want, heads[(((size_t) b * H + h) * S + s) * D + d], 0);
+                    expect_close("merge heads", want, merged[((size_t) (b * S + s) * H + h) * D + d], 0);
+                }
+    // mask_accumulate: a u8 term broadcast over heads and an f32 term broadcast over queries
+    const int MB = 1, MH = 2, MQ = 3, MK = 4;
+    std::vector<float> bias((size_t) MB * MH * MQ * MK, 0.0f), add(MK);
+    std::vector<unsigned char> keep(MQ * MK);
+    for (int i = 0; i < MQ * MK; ++i) keep[i] = i % 3 != 0;
+    for (int j = 0; j < MK; ++j) add[j] = j * 0.5f;
+    simt_launch(mask_accumulate_f32, dim3{1, 1, 1}, 32u, bias.data(), (const void*) keep.data(), 3, MB, MH, MQ, MK,
+                (i64) 0, (i64) 0, (i64) MK, (i64) 1);
+    simt_launch(mask_accumulate_f32, dim3{1, 1, 1}, 32u, bias.data(), (const void*) add.data(), 0, MB, MH, MQ, MK,
+                (i64) 0, (i64) 0, (i64) 0, (i64) 1);
+    for (int h = 0; h < MH; ++h)
+        for (int i = 0; i < MQ; ++i)
+            for (int j = 0; j < MK; ++j)
+                expect_close("mask accumulate", keep[i * MK + j] ? j * 0.5 : -INFINITY, bias[((size_t) h * MQ + i) * MK + j], 0);
+}
+
+static void elementwise_tests() {
+    std::vector<float> x(1000), y(1000);
+    for (int i = 0; i < 1000; ++i) x[i] = (i - 500) * 0.013f;
+    for (int approx = 0; approx < 2; ++approx) {
+        simt_launch(gelu_f32, dim3{2, 1, 1}, 256u, (const float*) x.data(), y.data(), (i64) 1000, approx);
+        for (int i = 0; i < 1000; ++i) {
+            double v = x[i];
+            double want = approx == 0 ? 0.5 * v * (1 + std::erf(v / std::sqrt(2.0)))
+                                      : 0.5 * v * (1 + std::tanh(std::sqrt(2 / M_PI) * (v + 0.044715 * v * v * v)));
+            expect_close("gelu", want, y[i], 1e-5);
+        }
+    }
+    // rotary with positions, rotaryDim 6 of D 8, both pairings, in place
+    const int B = 2, H = 2, S = 3, D = 8, rot = 6, half = 3, maxPos = 5;
+    std::vector<float> cs(maxPos * half), sn(maxPos * half);
+    for (int i = 0; i < maxPos * half; ++i) { cs[i] = std::cos(0.3 * i); sn[i] = std::sin(0.3 * i); }
+    std::vector<int> pos = {4, 0, 2, 1, 3, 4};
+    for (int interleaved = 0; interleaved < 2; ++interleaved) {
+        std::vector<float> a((size_t) B * H * S * D);
+        for (size_t i = 0; i < a.size(); ++i) a[i] = (float) std::sin(0.7 * i);
+        std::vector<float> in = a;
+        simt_launch(rotary_f32, dim3{1, 1, 1}, 64u, (const float*) a.data(), a.data(), (const float*) cs.data(),
+                    (const float*) sn.data(), (const int*) pos.data(), B, H, S, D, rot, interleaved);
+        for (int b = 0; b < B; ++b)
+            for (int h = 0; h < H; ++h)
+                for (int s = 0; s < S; ++s) {
+                    const float* xr = &in[(((size_t) b * H + h) * S + s) * D];
+                    const float* yr = &a[(((size_t) b * H + h) * S + s) * D];
+                    for (int t = 0; t < half; ++t) {
+                        int i1 = interleaved ? 2 * t : t, i2 = interleaved ? 2 * t + 1 : t + half;
+                        double c = cs[pos[b * S + s] * half + t], n = sn[pos[b * S + s] * half + t];
+                        expect_close("rotary x1", c * xr[i1] - n * xr[i2], yr[i1], 1e-6);
+                        expect_close("rotary x2", n * xr[i1] + c * xr[i2], yr[i2], 1e-6);
+                    }
+                    for (int t = rot; t < D; ++t) expect_close("rotary pass-through", xr[t], yr[t], 0);
+                }
+    }
+}
+
 int main() {
     flash_tests();
     softmax_rows_tests();
     block_tests();
+    layout_tests();
+    elementwise_tests();
     if (failures) {
         std::printf("simt_test: %d failures\n", failures);
         return 1;
     }
-    std::printf("simt_test: flash (f32/f16/bf16, d32/d64/d128/d256, every mask kind, GQA/MQA, softcap), masked "
-                "softmax rows (4 stages), layer norm and softmax axis match float64\n");
+    std::printf("simt_test: every kernel of kernels.def (flash f32/f16/bf16 d32-d256 with every mask kind, GQA/MQA, "
+                "softcap; masked softmax rows at 4 stages; layer norm; softmax axis; convert_strided; split/merge "
+                "heads; mask accumulate; gelu; rotary) matches float64\n");
     return 0;
 }
