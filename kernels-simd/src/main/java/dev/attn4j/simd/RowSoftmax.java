@@ -20,15 +20,26 @@ final class RowSoftmax {
 
     /** In place over a[off, off + n): a ← softmax(a). */
     static void softmax(float[] a, int off, int n) {
-        float max = max(a, off, n);
+        softmax(a, off, a, off, n);
+    }
+
+    /**
+     * y[yo, yo + n) ← softmax(x[xo, xo + n)): three passes (max over x; e^(x − max) into y with its sum;
+     * y·1/sum), reading x directly so that x → y costs no extra copy. y may be x at the same offset.
+     */
+    static void softmax(float[] x, int xo, float[] y, int yo, int n) {
+        float max = max(x, xo, n);
         if (max == NEG_INF || Float.isNaN(max)) {
+            if (x != y || xo != yo) {
+                System.arraycopy(x, xo, y, yo, n);
+            }
             if (max == NEG_INF) {
-                Arrays.fill(a, off, off + n, 0f);
+                Arrays.fill(y, yo, yo + n, 0f);
             }
             return;
         }
-        float sum = expAndSum(a, off, n, max);
-        scale(a, off, n, 1f / sum);
+        float sum = expAndSum(x, xo, y, yo, n, max);
+        scale(y, yo, n, 1f / sum);
     }
 
     /**
@@ -103,20 +114,20 @@ final class RowSoftmax {
         return m;
     }
 
-    /** a ← e^(a − max) in place; returns the sum (float32 lanes, then the lanes in order). */
-    static float expAndSum(float[] a, int off, int n, float max) {
+    /** y ← e^(x − max); returns the sum (float32 lanes, then the lanes in order). */
+    static float expAndSum(float[] x, int xo, float[] y, int yo, int n, float max) {
         int i = 0;
         FloatVector m = FloatVector.broadcast(F, max);
         FloatVector acc = FloatVector.zero(F);
         for (; i < F.loopBound(n); i += L) {
-            FloatVector e = VMath.exp2(FloatVector.fromArray(F, a, off + i).sub(m).mul(VMath.LOG2E));
-            e.intoArray(a, off + i);
+            FloatVector e = VMath.exp2(FloatVector.fromArray(F, x, xo + i).sub(m).mul(VMath.LOG2E));
+            e.intoArray(y, yo + i);
             acc = acc.add(e);
         }
         float sum = acc.reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) {
-            float e = (float) Math.exp((double) a[off + i] - max);
-            a[off + i] = e;
+            float e = (float) Math.exp((double) x[xo + i] - max);
+            y[yo + i] = e;
             sum += e;
         }
         return sum;

@@ -52,10 +52,7 @@ final class SimdBlocks implements BlockKernels {
                 unravel(s, outer, idx);
                 int xo = (int) x.indexOf(idx);
                 int yo = (int) y.indexOf(idx);
-                if (xa != ya || xo != yo) {
-                    System.arraycopy(xa, xo, ya, yo, n);
-                }
-                RowSoftmax.softmax(ya, yo, n);
+                RowSoftmax.softmax(xa, xo, ya, yo, n);
             }
         });
     }

@@ -4,7 +4,6 @@ import static dev.attn4j.simd.Vec.F;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 /**
@@ -29,11 +28,11 @@ final class VMath {
     }
 
     /**
-     * 2^x for x ≤ 127 (callers clamp larger x); exactly 0 for x < −126 (and −∞), so masked scores weigh nothing. NaN stays NaN.
+     * 2^x for x ≤ 127 (callers clamp larger x); exactly 0 for x ≤ −127 (and −∞), so masked scores
+     * weigh nothing: clamping to −127 makes the exponent field 0, and 2^f·0 = 0. NaN stays NaN.
      */
     static FloatVector exp2(FloatVector x) {
-        VectorMask<Float> tiny = x.lt(-126f);
-        FloatVector xc = x.blend(-126f, tiny);
+        FloatVector xc = x.blend(-127f, x.lt(-127f));
         FloatVector t = xc.add(ROUND);
         FloatVector f = xc.sub(t.sub(ROUND));
         FloatVector p = f.fma(C6, C5);
@@ -44,7 +43,7 @@ final class VMath {
         p = p.fma(f, FloatVector.broadcast(F, 1f));
         IntVector bits = (IntVector) t.reinterpretAsInts();
         FloatVector scale = bits.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-        return p.mul(scale).blend(0f, tiny);
+        return p.mul(scale);
     }
 
     private static final float ERF_P = 0.3275911f;
