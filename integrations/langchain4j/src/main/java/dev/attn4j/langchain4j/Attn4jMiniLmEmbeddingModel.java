@@ -155,24 +155,36 @@ public class Attn4jMiniLmEmbeddingModel extends DimensionAwareEmbeddingModel {
     }
 
     /** One part of one text: its encoding and its word-piece count (the weight in the text's average). */
-    private record Part(int text, long[] ids, long[] typeIds, int weight) {
+    record Part(int text, long[] ids, long[] typeIds, int weight) {
     }
 
-    Embedded embedTexts(List<String> texts) {
+    /** The parts of some texts, each text's parts in order, and their word pieces without special tokens. */
+    record Split(List<Part> parts, int tokenCount) {
+    }
+
+    /** Tokenizes and splits texts as LangChain4j does (no forward pass). */
+    Split split(List<String> texts) {
         List<Part> parts = new ArrayList<>();
         int tokenCount = 0;
         for (int t = 0; t < texts.size(); t++) {
             List<String> tokens = tokenizer.tokenize(texts.get(t));
-            List<List<String>> split = partition(tokens, MAX_PART_TOKENS);
-            if (split.isEmpty()) {
+            List<List<String>> pieces = partition(tokens, MAX_PART_TOKENS);
+            if (pieces.isEmpty()) {
                 throw new IllegalArgumentException("Cannot embed empty or whitespace-only text");
             }
-            for (List<String> piece : split) {
+            for (List<String> piece : pieces) {
                 Encoding enc = tokenizer.encode(toText(piece), true, false);
                 parts.add(new Part(t, enc.getIds(), enc.getTypeIds(), piece.size()));
             }
             tokenCount += tokens.size() - 2; // without [CLS] and [SEP], as LangChain4j counts
         }
+        return new Split(List.copyOf(parts), tokenCount);
+    }
+
+    Embedded embedTexts(List<String> texts) {
+        Split split = split(texts);
+        List<Part> parts = split.parts();
+        int tokenCount = split.tokenCount();
 
         // longest first, so that each padded batch holds parts of similar lengths
         List<Part> order = new ArrayList<>(parts);
