@@ -230,7 +230,7 @@ final class ParityCorpus {
         "自然语言处理是人工智能的一个重要分支，它研究如何让计算机理解和生成人类语言。",
     };
 
-    /** The corpus: 215 texts, a few of them past the tokenizer's truncation (128 tokens) and past 512. */
+    /** The corpus: 212 texts, two of them past the tokenizer's truncation (128 tokens) and past 512. */
     static List<String> texts() {
         List<String> all = new ArrayList<>();
         for (String[] group : new String[][] {SHORT, SENTENCES, PUNCTUATION, CODE_AND_NUMBERS, ACCENTED_LATIN, NON_LATIN,
@@ -241,10 +241,12 @@ final class ParityCorpus {
         return List.copyOf(all);
     }
 
-    /** Texts past the limits: about 140, 700 and 600 word pieces, and one 3,000-character word. */
+    /**
+     * Texts past the limits: about 1,100 word pieces (past 512) and 600 CJK characters, which the
+     * tokenizer truncates to 128 tokens, and one 3,000-character word, which becomes [UNK].
+     */
     static List<String> longTexts() {
         return List.of(
-                "Attention is all you need. ".repeat(24),
                 String.join(" ", java.util.Collections.nCopies(100, "The model reads every token of this long text once.")),
                 "注意力机制".repeat(120),
                 "a".repeat(3000));
