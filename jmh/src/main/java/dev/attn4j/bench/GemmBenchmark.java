@@ -1,0 +1,134 @@
+package dev.attn4j.bench;
+
+import dev.attn4j.api.Kernels;
+import dev.attn4j.api.Tensor;
+import dev.attn4j.simd.SimdBackendProvider;
+import dev.ludovic.netlib.blas.BLAS;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.util.SplittableRandom;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * SGEMM y [M, N] = a [M, K]·b [K, N], row-major fp32: the simd backend's packed SGEMM against OpenBLAS
+ * through {@code dev.ludovic.netlib:blas} (JNI to the system {@code libblas.so.3}), at 1 and 2 threads.
+ * GFLOP/s = 2·M·N·K / time.
+ *
+ * <p>OpenBLAS must run its AVX-512 kernels: Debian's 0.3.21 misdetects Zen 5 and falls back to AVX2.
+ * JMH forks inherit the launcher's environment (JMH 1.37 has no per-fork environment), so start the run
+ * with {@code OPENBLAS_CORETYPE=SkylakeX java -jar benchmarks.jar GemmBenchmark}; setup prints the core
+ * OpenBLAS chose and refuses to run on the pure-Java fallback. Threads are set per trial with
+ * {@code openblas_set_num_threads} (called through the FFM API). {@code backend=reference} (the
+ * single-threaded float64 oracle) is there for the ×reference ratio; run it on a small shape
+ * ({@code -p shape=256x256x256}).
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Xmx4g"})
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+public class GemmBenchmark {
+    @Param({"simd", "openblas"})
+    public String backend;
+    @Param({"1024x1024x1024", "2048x2304x768"})
+    public String shape;
+    @Param({"1", "2"})
+    public int threads;
+
+    private int m;
+    private int n;
+    private int k;
+    private float[] a;
+    private float[] b;
+    private float[] y;
+    private Tensor ta;
+    private Tensor tb;
+    private Tensor ty;
+    private Kernels kernels;
+    private ExecutorService pool;
+    private BLAS blas;
+
+    @Setup(Level.Trial)
+    public void setup() throws Throwable {
+        String[] mnk = shape.split("x");
+        m = Integer.parseInt(mnk[0]);
+        n = Integer.parseInt(mnk[1]);
+        k = Integer.parseInt(mnk[2]);
+        SplittableRandom rnd = new SplittableRandom(7);
+        a = AttentionBenchmark.random(rnd, m * k);
+        b = AttentionBenchmark.random(rnd, k * n);
+        y = new float[m * n];
+        ta = Tensor.of(a, m, k);
+        tb = Tensor.of(b, k, n);
+        ty = Tensor.of(y, m, n);
+        if (backend.equals("openblas")) {
+            blas = BLAS.getInstance();
+            if (!blas.getClass().getName().contains("JNIBLAS")) {
+                throw new IllegalStateException("netlib fell back to " + blas.getClass().getName()
+                        + ": install OpenBLAS (libopenblas0-pthread) so that libblas.so.3 is native");
+            }
+            try (Arena arena = Arena.ofConfined()) {
+                SymbolLookup openblas = SymbolLookup.libraryLookup("libopenblas.so.0", Arena.global());
+                Linker linker = Linker.nativeLinker();
+                MethodHandle setThreads = linker.downcallHandle(openblas.find("openblas_set_num_threads").orElseThrow(),
+                        FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT));
+                MethodHandle coreName = linker.downcallHandle(openblas.find("openblas_get_corename").orElseThrow(),
+                        FunctionDescriptor.of(ValueLayout.ADDRESS));
+                setThreads.invokeExact(threads);
+                MemorySegment name = (MemorySegment) coreName.invokeExact();
+                System.err.println("OpenBLAS core: " + name.reinterpret(64).getString(0) + " (OPENBLAS_CORETYPE="
+                        + System.getenv("OPENBLAS_CORETYPE") + "), threads " + threads);
+            }
+        } else if (backend.equals("reference")) {
+            kernels = Kernels.of(new dev.attn4j.reference.ReferenceBackend()); // single-threaded float64 oracle
+        } else {
+            pool = Executors.newFixedThreadPool(Math.max(1, threads - 1));
+            kernels = Kernels.of(SimdBackendProvider.create(pool, threads));
+        }
+        multiply();
+        Check.gemmRows(ta, tb, ty, 3, backend);
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        if (pool != null) {
+            pool.shutdown();
+        }
+    }
+
+    private void multiply() {
+        if (blas != null) {
+            // row-major y = a·b is column-major yᵀ = bᵀ·aᵀ
+            blas.sgemm("N", "N", n, m, k, 1f, b, n, a, k, 0f, y, n);
+        } else {
+            kernels.gemm(1f, ta, tb, 0f, null, ty);
+        }
+    }
+
+    @Benchmark
+    public float[] sgemm() {
+        multiply();
+        return y;
+    }
+}

@@ -1,0 +1,95 @@
+package dev.attn4j.bench;
+
+import dev.attn4j.api.Attn4j;
+import dev.attn4j.api.Kernels;
+import dev.attn4j.api.Tensor;
+import java.util.SplittableRandom;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Softmax over rows of 4096 floats (x → y), against the bandwidth yardstick measured in the same run:
+ * {@link #copy} moves the same working set x → y with plain {@code System.arraycopy} on as many threads
+ * as the kernels use. GB/s = 2·rows·cols·4 bytes / time for both (one read and one write per element).
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Xmx4g"})
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+public class SoftmaxBenchmark {
+    @Param({"simd"})
+    public String backend;
+    @Param({"1024"})
+    public int rows;
+    @Param({"4096"})
+    public int cols;
+
+    private float[] x;
+    private float[] y;
+    private Tensor tx;
+    private Tensor ty;
+    private Kernels kernels;
+    private ExecutorService pool;
+    private int threads;
+
+    @Setup(Level.Trial)
+    public void setup() {
+        x = AttentionBenchmark.random(new SplittableRandom(3), rows * cols);
+        for (int i = 0; i < x.length; i++) {
+            x[i] *= 8f;
+        }
+        y = new float[x.length];
+        tx = Tensor.of(x, rows, cols);
+        ty = Tensor.of(y, rows, cols);
+        kernels = Attn4j.kernels(backend);
+        threads = Runtime.getRuntime().availableProcessors();
+        pool = Executors.newFixedThreadPool(threads);
+        kernels.softmax(tx, -1, ty);
+        Tensor want = Tensor.zeros(4, cols);
+        Attn4j.kernels("reference").softmax(tx.narrow(0, 0, 4), -1, want);
+        Check.close(backend + " softmax", want, ty.narrow(0, 0, 4), 1e-5);
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        pool.shutdown();
+    }
+
+    @Benchmark
+    public float[] softmax() {
+        kernels.softmax(tx, -1, ty);
+        return y;
+    }
+
+    @Benchmark
+    public float[] copy() throws Exception {
+        int per = (rows + threads - 1) / threads * cols;
+        Future<?>[] parts = new Future<?>[threads];
+        for (int t = 0; t < threads; t++) {
+            int from = Math.min(x.length, t * per);
+            int len = Math.min(per, x.length - from);
+            parts[t] = pool.submit(() -> System.arraycopy(x, from, y, from, len));
+        }
+        for (Future<?> f : parts) {
+            f.get();
+        }
+        return y;
+    }
+}

@@ -1,0 +1,117 @@
+package dev.attn4j.simd;
+
+import static dev.attn4j.simd.Parity.REFERENCE;
+import static dev.attn4j.simd.Parity.SEED;
+import static dev.attn4j.simd.Parity.SIMD;
+import static dev.attn4j.simd.Parity.assertClose;
+import static dev.attn4j.simd.Parity.randn;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+
+import dev.attn4j.api.Kernels;
+import dev.attn4j.api.Tensor;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The SGEMM across its blocking edges: M around the 12-row register tile and the 48-row work item, N
+ * around the 2·L-column panel, K across the 256-deep kc blocks; transposed operands, broadcast C,
+ * alpha/beta, and identical results for any thread count.
+ */
+class SimdGemmParityTest {
+    /**
+     * Sums of K products of N(0,1) values, accumulated in float32 (sequentially along K, as every SGEMM
+     * does) against float64: the rounding bound grows like K·ε times the summands' scale, not with |y|,
+     * which cancellation can make small (K = 600 measured 3.3e-5 at y ≈ 0.42). So the tolerance is 1e-5
+     * up to K = 64, then grows with K/64.
+     */
+    static double tol(int k) {
+        return 1e-5 * Math.max(1.0, k / 64.0);
+    }
+
+    @Test
+    void blockingEdges() {
+        Random rnd = new Random(SEED + 20);
+        int[] ms = {1, 11, 12, 13, 47, 49, 97};
+        int[] ns = {1, 2 * Vec.L - 1, 2 * Vec.L, 2 * Vec.L + 1, 100};
+        int[] ks = {1, 17, 256, 257, 600};
+        for (int m : ms) {
+            for (int n : ns) {
+                for (int k : ks) {
+                    if ((long) m * n * k > 3_000_000) {
+                        continue;
+                    }
+                    Tensor a = Tensor.of(randn(rnd, m * k, 1f), m, k);
+                    Tensor b = Tensor.of(randn(rnd, k * n, 1f), k, n);
+                    Tensor want = Tensor.zeros(m, n);
+                    Tensor got = Tensor.zeros(m, n);
+                    REFERENCE.gemm(1f, a, b, 0f, null, want);
+                    SIMD.gemm(1f, a, b, 0f, null, got);
+                    assertClose("gemm " + m + "x" + n + "x" + k, want, got, tol(k));
+                }
+            }
+        }
+    }
+
+    @Test
+    void transposedOperandsBroadcastCAlphaBeta() {
+        Random rnd = new Random(SEED + 21);
+        int m = 53;
+        int n = 70;
+        int k = 300;
+        Tensor at = Tensor.of(randn(rnd, m * k, 1f), k, m).permute(1, 0);
+        Tensor bt = Tensor.of(randn(rnd, k * n, 1f), n, k).permute(1, 0);
+        for (Tensor c : new Tensor[] {null, Tensor.of(randn(rnd, n, 1f), n), Tensor.of(randn(rnd, m, 1f), m, 1),
+                Tensor.of(randn(rnd, m * n, 1f), m, n), Tensor.of(new float[] {2.5f}, 1)}) {
+            Tensor want = Tensor.zeros(m, n);
+            Tensor got = Tensor.zeros(m, n);
+            REFERENCE.gemm(0.5f, at, bt, -1.5f, c, want);
+            SIMD.gemm(0.5f, at, bt, -1.5f, c, got);
+            assertClose("gemm transposed c=" + (c == null ? "none" : java.util.Arrays.toString(c.shape())), want, got, tol(k));
+        }
+        // y written through a strided view
+        Tensor want = Tensor.zeros(m, n);
+        REFERENCE.gemm(1f, at, bt, 0f, null, want);
+        Tensor yt = Tensor.zeros(n, m).permute(1, 0);
+        SIMD.gemm(1f, at, bt, 0f, null, yt);
+        assertClose("gemm into a transposed y", want, yt, tol(k));
+    }
+
+    @Test
+    void linearAndBatchedMatmul() {
+        Random rnd = new Random(SEED + 22);
+        Tensor x = Tensor.of(randn(rnd, 77 * 300, 1f), 77, 300);
+        Tensor w = Tensor.of(randn(rnd, 129 * 300, 1f), 129, 300);
+        Tensor bias = Tensor.of(randn(rnd, 129, 1f), 129);
+        Tensor want = Tensor.zeros(77, 129);
+        Tensor got = Tensor.zeros(77, 129);
+        REFERENCE.linear(x, w, bias, want);
+        SIMD.linear(x, w, bias, got);
+        assertClose("linear", want, got, tol(300));
+        Tensor a = Tensor.of(randn(rnd, 3 * 33 * 40, 1f), 3, 1, 33, 40);
+        Tensor b = Tensor.of(randn(rnd, 2 * 40 * 17, 1f), 2, 40, 17);
+        Tensor wantM = Tensor.zeros(3, 2, 33, 17);
+        Tensor gotM = Tensor.zeros(3, 2, 33, 17);
+        REFERENCE.matmul(a, b, wantM);
+        SIMD.matmul(a, b, gotM);
+        assertClose("batched matmul", wantM, gotM, tol(40));
+    }
+
+    @Test
+    void identicalForAnyThreadCount() {
+        Random rnd = new Random(SEED + 23);
+        Tensor a = Tensor.of(randn(rnd, 150 * 270, 1f), 150, 270);
+        Tensor b = Tensor.of(randn(rnd, 270 * 90, 1f), 270, 90);
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            Tensor one = Tensor.zeros(150, 90);
+            Tensor three = Tensor.zeros(150, 90);
+            Kernels.of(new SimdBackend(Vec.BITS, new Parallel(null, 1))).gemm(1f, a, b, 0f, null, one);
+            Kernels.of(new SimdBackend(Vec.BITS, new Parallel(pool, 3))).gemm(1f, a, b, 0f, null, three);
+            assertArrayEquals(one.toFloatArray(), three.toFloatArray());
+        } finally {
+            pool.shutdown();
+        }
+    }
+}
