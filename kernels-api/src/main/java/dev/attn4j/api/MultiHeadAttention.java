@@ -356,6 +356,18 @@ public final class MultiHeadAttention {
         length = 0;
     }
 
+    /**
+     * Drops every cached position from {@code newLength} on (rolls back speculative or beam tokens);
+     * {@code newLength} must be in {@code [0, cacheLength]}.
+     */
+    public void truncateCache(int newLength) {
+        requireCache();
+        if (newLength < 0 || newLength > length) {
+            throw new IllegalArgumentException("newLength must be in [0, cacheLength=" + length + "] but is " + newLength);
+        }
+        length = newLength;
+    }
+
     /** Positions held in the cache. */
     public int cacheLength() {
         return length;
