@@ -422,6 +422,10 @@ public final class Kernels {
         checkScoreInputs(p, f, q, k, mask);
         Checks.shape("scores", scores, p.scoreShape(), SCORE_AXES);
         checkOutput("scores", scores, q, k, null, mask, f);
+        if (f == ScoreFunction.dot()) {
+            backend.attention().scores(p, q, k, mask, stage, scores); // the same function, on the backend's fast path
+            return;
+        }
         backend.classic().scores(p, f, q, k, mask, stage, scores);
     }
 
@@ -445,6 +449,10 @@ public final class Kernels {
             Checks.shape("lse", lse, new int[] {p.batch(), p.heads(), p.seqQ()}, "batch", "heads", "seqQ");
             Checks.disjoint("lse", lse, "out", out);
             checkOutput("lse", lse, q, k, v, mask, f);
+        }
+        if (f == ScoreFunction.dot()) {
+            backend.attention().attention(p, q, k, v, mask, out, lse); // the same function, on the backend's fast path
+            return;
         }
         backend.classic().attention(p, f, q, k, v, mask, out, lse);
     }

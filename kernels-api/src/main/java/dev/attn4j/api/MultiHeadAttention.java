@@ -458,20 +458,13 @@ public final class MultiHeadAttention {
 
     // ------------------------------------------------------------------ internals
 
-    /** attention (or the literature family's, for another score) → weights on request → merge heads. */
+    /** attention with the layer's score function → weights on request → merge heads. */
     private void attend(AttentionProblem p, Tensor q, Tensor k, Tensor v, Mask mask, Tensor y, Tensor weights) {
         checkWeights(weights, p);
         Tensor attn = scratchAttn(p);
-        if (score == ScoreFunction.dot()) {
-            kernels.attention(p, q, k, v, mask, attn);
-            if (weights != null) {
-                kernels.scores(p, q, k, mask, ScoreStage.SOFTMAX, weights);
-            }
-        } else {
-            kernels.attention(p, score, q, k, v, mask, attn);
-            if (weights != null) {
-                kernels.scores(p, score, q, k, mask, ScoreStage.SOFTMAX, weights);
-            }
+        kernels.attention(p, score, q, k, v, mask, attn);
+        if (weights != null) {
+            kernels.scores(p, score, q, k, mask, ScoreStage.SOFTMAX, weights);
         }
         kernels.mergeHeads(p, attn, wo(), bo(), y);
     }
