@@ -21,7 +21,9 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * Whether fusing bias + residual into the projection's epilogue pays: {@code linearResidual} against
  * {@code linear} (with bias) followed by {@code add}, {@code y [M, N] = x [M, K]·wᵀ + bias + residual},
- * {@code 2·M·N·K} FLOPs. M = tokens, K = N = model width (an output projection).
+ * {@code 2·M·N·K} FLOPs. M = tokens, K = N = model width (an output projection). {@code separate} uses the
+ * backend's {@code linear}, which may be another GEMM core; {@code unfusedSameCore} runs the same core as
+ * {@code fused} with a zero residual and then the add, so that it isolates what the fusion saves.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -46,6 +48,7 @@ public class LinearResidualBenchmark {
     Tensor residual;
     Tensor y;
     Tensor tmp;
+    Tensor zeros;
 
     @Setup(Level.Trial)
     public void setup() {
@@ -56,12 +59,15 @@ public class LinearResidualBenchmark {
         residual = Tensor.of(BenchData.random(4, (long) m * width), m, width);
         y = Tensor.zeros(m, width);
         tmp = Tensor.zeros(m, width);
+        zeros = Tensor.zeros(m, width);
         kernels.linearResidual(x, w, bias, residual, y);
         Tensor want = Tensor.zeros(m, width);
         Kernels.of(new ReferenceBackend()).linearResidual(x, w, bias, residual, want);
         BenchData.check("linearResidual on " + backend, want, y, 1e-4);
         separate();
         BenchData.check("linear + add on " + backend, want, y, 1e-4);
+        unfusedSameCore();
+        BenchData.check("linearResidual(0) + add on " + backend, want, y, 1e-4);
     }
 
     @Benchmark
@@ -73,6 +79,13 @@ public class LinearResidualBenchmark {
     @Benchmark
     public Tensor separate() {
         kernels.linear(x, w, bias, tmp);
+        kernels.add(tmp, residual, y);
+        return y;
+    }
+
+    @Benchmark
+    public Tensor unfusedSameCore() {
+        kernels.linearResidual(x, w, bias, zeros, tmp);
         kernels.add(tmp, residual, y);
         return y;
     }
