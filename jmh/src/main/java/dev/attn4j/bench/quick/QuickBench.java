@@ -67,7 +67,7 @@ public final class QuickBench {
             double refSeconds = median(time(() -> c.runSlice(oracle), o.quick() ? 0.0 : 0.5, o.quick() ? 1 : 2));
             Tensor truth = Tensor.of(c.sliceOutput().toFloatArray(), c.sliceOutput().shape());
             double refRate = c.sliceFlops() / refSeconds;
-            results.add(result(c, "reference", refSeconds * c.flops() / c.sliceFlops(), machine, 1.0, null, 0.0));
+            results.add(result(c, "reference", refSeconds * c.flops() / c.sliceFlops(), machine, 1.0, null, null));
             progress.update(++done, steps, label);
             double peerSeconds = Double.NaN;
             if (peer != null) {
@@ -81,7 +81,8 @@ public final class QuickBench {
                                 throw new IllegalStateException(e);
                             }
                         }, minSeconds, 5));
-                        results.add(result(c, peer.name(), peerSeconds, machine, c.flops() / peerSeconds / refRate, 1.0, null));
+                        double peerErr = maxError(truth, c.outputSlice(peer.output()));
+                        results.add(result(c, peer.name(), peerSeconds, machine, c.flops() / peerSeconds / refRate, 1.0, peerErr));
                     }
                 } catch (Exception e) {
                     System.getLogger("dev.attn4j.bench").log(System.Logger.Level.WARNING,

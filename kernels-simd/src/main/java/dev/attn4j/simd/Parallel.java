@@ -1,0 +1,128 @@
+package dev.attn4j.simd;
+
+import java.util.Objects;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.IntConsumer;
+
+/**
+ * Runs independent work items on a persistent executor: items are handed out from an atomic counter,
+ * the calling thread works too, and each item is computed by exactly one thread, so results never
+ * depend on the thread count. No thread is created per call.
+ */
+final class Parallel {
+    private final Executor executor;
+    private final int parallelism;
+
+    /** Runs on {@code executor} with at most {@code parallelism} threads, the caller included. */
+    Parallel(Executor executor, int parallelism) {
+        if (parallelism < 1) {
+            throw new IllegalArgumentException("parallelism must be >= 1 but is " + parallelism);
+        }
+        this.executor = parallelism == 1 ? null : Objects.requireNonNull(executor, "executor");
+        this.parallelism = parallelism;
+    }
+
+    /** The shared default: daemon threads for every core but the caller's, created once. */
+    static Parallel defaults() {
+        return DefaultPool.PARALLEL;
+    }
+
+    int parallelism() {
+        return parallelism;
+    }
+
+    /** Calls {@code body} for each item in [0, n), in parallel; rethrows the first failure. */
+    void forEach(int n, IntConsumer body) {
+        int helpers = Math.min(parallelism - 1, n - 1);
+        if (helpers <= 0) {
+            for (int i = 0; i < n; i++) {
+                body.accept(i);
+            }
+            return;
+        }
+        Job job = new Job(n, body, Thread.currentThread());
+        for (int h = 0; h < helpers; h++) {
+            try {
+                executor.execute(job);
+            } catch (RejectedExecutionException e) {
+                break; // the caller drains the remaining items itself
+            }
+        }
+        job.run();
+        job.await();
+    }
+
+    private static final class Job implements Runnable {
+        private final int n;
+        private final IntConsumer body;
+        private final Thread waiter;
+        private final AtomicInteger next = new AtomicInteger();
+        private final AtomicInteger done = new AtomicInteger();
+        private volatile Throwable failure;
+
+        Job(int n, IntConsumer body, Thread waiter) {
+            this.n = n;
+            this.body = body;
+            this.waiter = waiter;
+        }
+
+        @Override
+        public void run() {
+            int i;
+            while ((i = next.getAndIncrement()) < n) {
+                try {
+                    if (failure == null) {
+                        body.accept(i);
+                    }
+                } catch (Throwable t) {
+                    if (failure == null) {
+                        failure = t;
+                    }
+                } finally {
+                    if (done.incrementAndGet() == n) {
+                        LockSupport.unpark(waiter);
+                    }
+                }
+            }
+        }
+
+        void await() {
+            while (done.get() < n) {
+                LockSupport.park(this);
+            }
+            Throwable t = failure;
+            if (t instanceof RuntimeException r) {
+                throw r;
+            }
+            if (t instanceof Error e) {
+                throw e;
+            }
+            if (t != null) {
+                throw new IllegalStateException(t);
+            }
+        }
+    }
+
+    private static final class DefaultPool {
+        static final Parallel PARALLEL = create();
+
+        private static Parallel create() {
+            int cores = Runtime.getRuntime().availableProcessors();
+            if (cores <= 1) {
+                return new Parallel(null, 1);
+            }
+            AtomicInteger count = new AtomicInteger();
+            ExecutorService pool = Executors.newFixedThreadPool(cores - 1, r -> {
+                Thread t = new Thread(r, "attn4j-simd-" + count.incrementAndGet());
+                t.setDaemon(true);
+                return t;
+            });
+            return new Parallel(pool, cores);
+        }
+    }
+}

@@ -1,0 +1,152 @@
+package dev.attn4j.simd;
+
+import dev.attn4j.api.AttentionProblem;
+import dev.attn4j.api.Mask;
+import dev.attn4j.api.MaskEvaluator;
+import dev.attn4j.api.ScoreStage;
+import dev.attn4j.api.Tensor;
+
+/**
+ * The score matrix (ONNX {@code qk_matmul_output}) and the in-place masked softmax over score rows.
+ * Scores reuse the flash kernel's transposed tile (keys × query rows, {@link MicroKernels#rowsA}) and
+ * write it back row by row; the row transforms are {@link RowSoftmax}'s.
+ */
+final class Scores {
+    private static final int ROW_CHUNK = 16;
+    private static final ThreadLocal<float[][]> ROWS = ThreadLocal.withInitial(() -> new float[2][0]);
+
+    private Scores() {
+    }
+
+    private static float[][] rows(int n) {
+        float[][] r = ROWS.get();
+        if (r[0].length < n) {
+            r[0] = new float[n];
+            r[1] = new float[n];
+        }
+        return r;
+    }
+
+    static void scores(AttentionProblem p, Tensor q, Tensor k, Mask mask, ScoreStage stage, Tensor scores, Parallel par) {
+        if (!FlashAttention.fast(q) || !FlashAttention.fast(k)) {
+            scores(p, Copies.heap(q), Copies.heap(k), mask, stage, scores, par);
+            return;
+        }
+        if (scores.array() == null) {
+            // off-heap (possibly thread-confined) output: compute on the heap, copy on the caller's thread
+            Tensor tmp = Tensor.zeros(scores.shape());
+            scores(p, q, k, mask, stage, tmp, par);
+            Copies.copy(tmp, scores);
+            return;
+        }
+        MaskEvaluator ev = MaskEvaluator.of(p, mask);
+        DenseTerms dense = new DenseTerms(ev);
+        int bq = FlashAttention.BQ;
+        int qTiles = (p.seqQ() + bq - 1) / bq;
+        int d = p.headDim();
+        int sk = p.seqK();
+        int bk = 64;
+        float[] qa = q.array();
+        float[] ka = k.array();
+        float[] sa = FlashAttention.fast(scores) ? scores.array() : null;
+        par.forEach(p.batch() * p.heads() * qTiles, idx -> {
+            int b = idx / qTiles / p.heads();
+            int h = idx / qTiles % p.heads();
+            int i0 = idx % qTiles * bq;
+            int rows = Math.min(bq, p.seqQ() - i0);
+            FlashAttention.Scratch s = FlashAttention.scratch(d, 1, bk);
+            float[] qt = s.qt;
+            int qBase = (int) (q.offset() + b * q.stride(0) + h * q.stride(1));
+            for (int r = 0; r < bq; r++) {
+                for (int e = 0; e < d; e++) {
+                    qt[e * bq + r] = r < rows ? qa[(int) (qBase + (i0 + r) * q.stride(2)) + e] * p.scale() : 0f;
+                }
+            }
+            float[][] buf = rows(sk);
+            float[] row = buf[0];
+            float[] bias = buf[1];
+            int kBase = (int) (k.offset() + b * k.stride(0) + p.kvHead(h) * k.stride(1));
+            int kss = (int) k.stride(2);
+            long s0 = scores.offset() + b * scores.stride(0) + h * scores.stride(1);
+            long s2 = scores.stride(2);
+            long s3 = scores.stride(3);
+            for (int j0 = 0; j0 < sk; j0 += bk) {
+                int nk = Math.min(bk, sk - j0);
+                MicroKernels.rowsA(ka, kBase + j0 * kss, kss, qt, 0, bq, d, s.st, 0, bq, nk, false);
+                for (int r = 0; r < rows; r++) {
+                    long at = s0 + (i0 + r) * s2 + j0 * s3;
+                    for (int jj = 0; jj < nk; jj++) {
+                        float x = s.st[jj * bq + r];
+                        if (sa != null) {
+                            sa[(int) (at + jj)] = x;
+                        } else {
+                            scores.setFloat(at + jj * s3, x);
+                        }
+                    }
+                }
+            }
+            for (int r = 0; r < rows; r++) {
+                int i = i0 + r;
+                if (stage == ScoreStage.SCALED || (stage == ScoreStage.SOFTCAPPED && !p.hasSoftcap())) {
+                    continue;
+                }
+                boolean masked = stage == ScoreStage.MASKED || stage == ScoreStage.SOFTMAX;
+                int kb = masked ? ev.keyBegin(b, i) : 0;
+                int ke = masked ? ev.keyEnd(b, i) : sk;
+                float[] bb = null;
+                if (masked && !dense.isEmpty()) {
+                    dense.fillRow(b, h, i, 0, sk, bias, 0);
+                    bb = bias;
+                }
+                transformRow(scores, sa, b, h, i, sk, row, kb, ke, 1f, p.softcap(), bb, stage == ScoreStage.SOFTMAX);
+            }
+        });
+    }
+
+    static void maskedSoftmax(AttentionProblem p, Mask mask, Tensor scores, Parallel par) {
+        if (scores.array() == null) {
+            Tensor tmp = Copies.heap(scores);
+            maskedSoftmax(p, mask, tmp, par);
+            Copies.copy(tmp, scores);
+            return;
+        }
+        MaskEvaluator ev = MaskEvaluator.of(p, mask);
+        DenseTerms dense = new DenseTerms(ev);
+        int sk = p.seqK();
+        int chunks = (p.seqQ() + ROW_CHUNK - 1) / ROW_CHUNK;
+        float[] sa = FlashAttention.fast(scores) ? scores.array() : null;
+        par.forEach(p.batch() * p.heads() * chunks, idx -> {
+            int b = idx / chunks / p.heads();
+            int h = idx / chunks % p.heads();
+            int i0 = idx % chunks * ROW_CHUNK;
+            float[][] buf = rows(sk);
+            for (int i = i0; i < Math.min(p.seqQ(), i0 + ROW_CHUNK); i++) {
+                float[] bb = null;
+                if (!dense.isEmpty()) {
+                    dense.fillRow(b, h, i, 0, sk, buf[1], 0);
+                    bb = buf[1];
+                }
+                transformRow(scores, sa, b, h, i, sk, buf[0], ev.keyBegin(b, i), ev.keyEnd(b, i), p.scale(), p.softcap(),
+                        bb, true);
+            }
+        });
+    }
+
+    /** Applies {@link RowSoftmax#maskedRow} to row (b, h, i) of {@code scores}, in place or through {@code tmp}. */
+    private static void transformRow(Tensor scores, float[] sa, int b, int h, int i, int sk, float[] tmp,
+                                     int kb, int ke, float scale, float softcap, float[] bias, boolean softmax) {
+        if (sa != null) {
+            RowSoftmax.maskedRow(sa, (int) scores.indexOf(b, h, i, 0), sk, kb, ke, scale, softcap, bias, 0, softmax);
+            return;
+        }
+        long base = scores.indexOf(b, h, i, 0);
+        long step = scores.stride(3);
+        for (int j = 0; j < sk; j++) {
+            tmp[j] = scores.getFloat(base + j * step);
+        }
+        RowSoftmax.maskedRow(tmp, 0, sk, kb, ke, scale, softcap, bias, 0, softmax);
+        for (int j = 0; j < sk; j++) {
+            scores.setFloat(base + j * step, tmp[j]);
+        }
+    }
+}

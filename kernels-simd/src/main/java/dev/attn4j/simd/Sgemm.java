@@ -1,0 +1,184 @@
+package dev.attn4j.simd;
+
+import static dev.attn4j.simd.Vec.F;
+import static dev.attn4j.simd.Vec.L;
+
+import dev.attn4j.api.Tensor;
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+
+/**
+ * Packed, register-blocked SGEMM: {@code y [M, N] = alpha·A [M, K]·B [K, N] + beta·C + bias}.
+ *
+ * <pre>
+ *   B is packed once per call into panels of NR = 2·L columns, [N/NR][K][NR] (zero-padded), in parallel;
+ *   A is read in place along its rows (unit stride in K; other views are copied once);
+ *   work item = (tile of mTile rows) × (group of panels); per item, for each kc block of K, for each
+ *   panel, for each 12-row register tile: MicroKernels.rowsA (24 accumulators in locals) into a
+ *   per-thread C buffer; then one epilogue applies alpha, beta·C and the bias while storing y.
+ * </pre>
+ *
+ * Edges never fall to scalar code: leftover rows use the 4- and 1-row kernels, leftover columns are
+ * zero-padded in the packed panel. Every output element is summed in the same order whatever the
+ * split into items, so results do not depend on the thread count.
+ */
+final class Sgemm {
+    static final int NR = 2 * L;
+    private static final ThreadLocal<float[]> PACKED = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadLocal<float[]> CBUF = ThreadLocal.withInitial(() -> new float[0]);
+
+    private Sgemm() {
+    }
+
+    /**
+     * y = alpha·a·b + beta·c + bias. {@code a [M, K]}, {@code b [K, N]}, {@code c} null or broadcast to
+     * [M, N], {@code bias} null or [N], {@code y [M, N]}; any strides and storage.
+     */
+    static void gemm(float alpha, Tensor a, Tensor b, float beta, Tensor c, Tensor bias, Tensor y, Parallel par,
+                     GemmConfig cfg) {
+        int m = a.dim(0);
+        int k = a.dim(1);
+        int n = b.dim(1);
+        if (m == 0 || n == 0) {
+            return;
+        }
+        if (y.array() == null) {
+            // off-heap (possibly thread-confined) output: compute on the heap, copy on this thread
+            Tensor tmp = Tensor.zeros(m, n);
+            gemm(alpha, a, b, beta, c, bias, tmp, par, cfg);
+            Copies.copy(tmp, y);
+            return;
+        }
+        Tensor a2 = a.array() != null && (k <= 1 || a.stride(1) == 1) ? a : Copies.heap(a);
+        Tensor b2 = b.array() != null ? b : Copies.heap(b);
+        Tensor c2 = c == null || beta == 0f ? null : Copies.heapBroadcast(c.broadcastTo(m, n));
+        float[] biasArr = bias == null ? null : bias.toFloatArray();
+        int panels = (n + NR - 1) / NR;
+        float[] packed = packB(b2, k, n, panels, par);
+        int mTiles = (m + cfg.mTile() - 1) / cfg.mTile();
+        // enough items for every thread (decode-like M = 1 splits the panels instead of the rows)
+        int want = 4 * par.parallelism();
+        int groups = Math.min(panels, Math.max(1, (want + mTiles - 1) / mTiles));
+        int perGroup = (panels + groups - 1) / groups;
+        int nGroups = (panels + perGroup - 1) / perGroup;
+        float[] aa = a2.array();
+        int aOff = (int) a2.offset();
+        int lda = (int) a2.stride(0);
+        par.forEach(mTiles * nGroups, idx -> {
+            int m0 = idx / nGroups * cfg.mTile();
+            int rows = Math.min(cfg.mTile(), m - m0);
+            int p0 = idx % nGroups * perGroup;
+            int np = Math.min(perGroup, panels - p0);
+            int ldc = np * NR;
+            float[] cbuf = cbuf(rows * ldc);
+            if (k == 0) {
+                Arrays.fill(cbuf, 0, rows * ldc, 0f);
+            }
+            for (int k0 = 0; k0 < k; k0 += cfg.kc()) {
+                int kc = Math.min(cfg.kc(), k - k0);
+                for (int p = 0; p < np; p++) {
+                    int bOff = (p0 + p) * k * NR + k0 * NR;
+                    MicroKernels.rowsA(aa, aOff + m0 * lda + k0, lda, packed, bOff, NR, kc, cbuf, p * NR, ldc, rows, k0 > 0);
+                }
+            }
+            epilogue(alpha, beta, c2, biasArr, y, cbuf, ldc, m0, rows, p0 * NR, Math.min(n, (p0 + np) * NR));
+        });
+    }
+
+    private static float[] cbuf(int size) {
+        float[] buf = CBUF.get();
+        if (buf.length < size) {
+            buf = new float[size];
+            CBUF.set(buf);
+        }
+        return buf;
+    }
+
+    /** Packs b [K, N] into [panels][K][NR], zero-padding the last panel. */
+    private static float[] packB(Tensor b, int k, int n, int panels, Parallel par) {
+        int size = panels * k * NR;
+        float[] packed = PACKED.get();
+        if (packed.length < size) {
+            packed = new float[size];
+            PACKED.set(packed);
+        }
+        float[] src = b.array();
+        long off = b.offset();
+        long sk = b.stride(0);
+        long sn = b.stride(1);
+        float[] dst = packed;
+        par.forEach(panels, p -> {
+            int n0 = p * NR;
+            int w = Math.min(NR, n - n0);
+            int base = p * k * NR;
+            if (w < NR) {
+                Arrays.fill(dst, base, base + k * NR, 0f);
+            }
+            if (sn == 1) {
+                for (int kk = 0; kk < k; kk++) {
+                    System.arraycopy(src, (int) (off + kk * sk + n0), dst, base + kk * NR, w);
+                }
+            } else {
+                // a transposed operand (linear's weight): each column is contiguous in K
+                for (int t = 0; t < w; t++) {
+                    int col = (int) (off + (n0 + t) * sn);
+                    int at = base + t;
+                    if (sk == 1) {
+                        for (int kk = 0; kk < k; kk++) {
+                            dst[at + kk * NR] = src[col + kk];
+                        }
+                    } else {
+                        for (int kk = 0; kk < k; kk++) {
+                            dst[at + kk * NR] = src[(int) (col + kk * sk)];
+                        }
+                    }
+                }
+            }
+        });
+        return packed;
+    }
+
+    /** y[m0 + r][n0..n1) = alpha·cbuf + beta·c + bias. */
+    private static void epilogue(float alpha, float beta, Tensor c, float[] bias, Tensor y, float[] cbuf, int ldc,
+                                 int m0, int rows, int n0, int n1) {
+        float[] ya = y.array();
+        long ys0 = y.stride(0);
+        long ys1 = y.stride(1);
+        float[] ca = c == null ? null : c.array();
+        long cs0 = c == null ? 0 : c.stride(0);
+        long cs1 = c == null ? 0 : c.stride(1);
+        int w = n1 - n0;
+        for (int r = 0; r < rows; r++) {
+            int yAt = (int) (y.offset() + (m0 + r) * ys0 + n0 * ys1);
+            int bAt = r * ldc;
+            int cAt = c == null ? 0 : (int) (c.offset() + (m0 + r) * cs0 + n0 * cs1);
+            int j = 0;
+            if (ys1 == 1 && (ca == null || cs1 == 1 || cs1 == 0)) {
+                FloatVector cs = ca != null && cs1 == 0 ? FloatVector.broadcast(F, beta * ca[cAt]) : null;
+                for (; j < F.loopBound(w); j += L) {
+                    FloatVector v = FloatVector.fromArray(F, cbuf, bAt + j);
+                    if (alpha != 1f) {
+                        v = v.mul(alpha);
+                    }
+                    if (ca != null) {
+                        v = cs != null ? v.add(cs) : FloatVector.fromArray(F, ca, cAt + j).fma(FloatVector.broadcast(F, beta), v);
+                    }
+                    if (bias != null) {
+                        v = v.add(FloatVector.fromArray(F, bias, n0 + j));
+                    }
+                    v.intoArray(ya, yAt + j);
+                }
+            }
+            for (; j < w; j++) {
+                float v = alpha * cbuf[bAt + j];
+                if (ca != null) {
+                    v += beta * ca[(int) (cAt + j * cs1)];
+                }
+                if (bias != null) {
+                    v += bias[n0 + j];
+                }
+                ya[(int) (yAt + j * ys1)] = v;
+            }
+        }
+    }
+}

@@ -1,0 +1,356 @@
+package dev.attn4j.simd;
+
+import static dev.attn4j.simd.Vec.F;
+import static dev.attn4j.simd.Vec.L;
+
+import dev.attn4j.api.GeluApproximation;
+import dev.attn4j.api.Tensor;
+import dev.attn4j.spi.BlockKernels;
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+
+/**
+ * The ONNX building blocks on vectors. Fast paths read heap arrays whose reduced or elementwise axes
+ * are contiguous; every other view runs on contiguous heap copies made (and copied back) on the
+ * caller's thread, so thread-confined off-heap views work too.
+ */
+final class SimdBlocks implements BlockKernels {
+    private static final int CHUNK = 1 << 14;
+    private final Parallel parallel;
+
+    SimdBlocks(Parallel parallel) {
+        this.parallel = parallel;
+    }
+
+    // ------------------------------------------------------------------ softmax
+
+    @Override
+    public void softmax(Tensor x, int axis, Tensor y) {
+        int n = x.dim(axis);
+        long count = x.elementCount();
+        if (count == 0) {
+            return;
+        }
+        boolean rows = x.array() != null && y.array() != null && (n == 1 || x.stride(axis) == 1 && y.stride(axis) == 1);
+        if (!rows) {
+            // move the axis last in a contiguous heap copy, run the row kernel, move it back into y
+            Tensor xc = Copies.heap(x.permute(moveLast(x.rank(), axis)));
+            Tensor tmp = Tensor.zeros(xc.shape());
+            softmax(xc, xc.rank() - 1, tmp);
+            Copies.copy(tmp.permute(inverse(moveLast(x.rank(), axis))), y);
+            return;
+        }
+        int[] outer = x.shape();
+        outer[axis] = 1;
+        int slices = Math.toIntExact(count / n);
+        float[] xa = x.array();
+        float[] ya = y.array();
+        int per = Math.max(1, CHUNK / n);
+        parallel.forEach((slices + per - 1) / per, chunk -> {
+            int[] idx = new int[outer.length];
+            for (int s = chunk * per; s < Math.min(slices, (chunk + 1) * per); s++) {
+                unravel(s, outer, idx);
+                int xo = (int) x.indexOf(idx);
+                int yo = (int) y.indexOf(idx);
+                if (xa != ya || xo != yo) {
+                    System.arraycopy(xa, xo, ya, yo, n);
+                }
+                RowSoftmax.softmax(ya, yo, n);
+            }
+        });
+    }
+
+    private static int[] moveLast(int rank, int axis) {
+        int[] order = new int[rank];
+        for (int i = 0, j = 0; i < rank; i++) {
+            if (i != axis) {
+                order[j++] = i;
+            }
+        }
+        order[rank - 1] = axis;
+        return order;
+    }
+
+    private static int[] inverse(int[] order) {
+        int[] inv = new int[order.length];
+        for (int i = 0; i < order.length; i++) {
+            inv[order[i]] = i;
+        }
+        return inv;
+    }
+
+    private static void unravel(long linear, int[] shape, int[] idx) {
+        for (int axis = shape.length - 1; axis >= 0; axis--) {
+            idx[axis] = (int) (linear % shape[axis]);
+            linear /= shape[axis];
+        }
+    }
+
+    // ------------------------------------------------------------------ layer norm
+
+    @Override
+    public void layerNorm(Tensor x, int axis, Tensor scale, Tensor bias, float epsilon, Tensor y, Tensor mean,
+                          Tensor invStdDev) {
+        int[] shape = x.shape();
+        int[] inner = Arrays.copyOfRange(shape, axis, shape.length);
+        int n = Math.toIntExact(Tensor.count(inner));
+        int groups = Math.toIntExact(Tensor.count(Arrays.copyOfRange(shape, 0, axis)));
+        if (n == 0 || groups == 0) {
+            return;
+        }
+        Tensor xc = x.array() != null && x.isContiguous() ? x : Copies.heap(x);
+        Tensor yc = y.array() != null && y.isContiguous() ? y : Tensor.zeros(shape);
+        float[] s = scale.broadcastTo(inner).toFloatArray();
+        float[] bb = bias == null ? null : bias.broadcastTo(inner).toFloatArray();
+        float[] mu = new float[groups];
+        float[] inv = new float[groups];
+        float[] xa = xc.array();
+        float[] ya = yc.array();
+        int xo = (int) xc.offset();
+        int yo = (int) yc.offset();
+        parallel.forEach(groups, g -> normalize(xa, xo + g * n, ya, yo + g * n, n, s, bb, epsilon, mu, inv, g));
+        if (yc != y) {
+            Copies.copy(yc, y);
+        }
+        for (int g = 0; g < groups; g++) {
+            if (mean != null) {
+                mean.setFloat(mean.indexOfLinear(g), mu[g]);
+            }
+            if (invStdDev != null) {
+                invStdDev.setFloat(invStdDev.indexOfLinear(g), inv[g]);
+            }
+        }
+    }
+
+    /** One group: μ and σ² with float32 lanes summed per block of 1024 and blocks summed in float64. */
+    private static void normalize(float[] x, int xo, float[] y, int yo, int n, float[] scale, float[] bias, float eps,
+                                  float[] mu, float[] inv, int g) {
+        double sum = 0;
+        for (int b0 = 0; b0 < n; b0 += 1024) {
+            int len = Math.min(1024, n - b0);
+            int i = 0;
+            FloatVector acc = FloatVector.zero(F);
+            for (; i < F.loopBound(len); i += L) {
+                acc = acc.add(FloatVector.fromArray(F, x, xo + b0 + i));
+            }
+            double part = acc.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+            for (; i < len; i++) {
+                part += x[xo + b0 + i];
+            }
+            sum += part;
+        }
+        float m = (float) (sum / n);
+        double sq = 0;
+        FloatVector mv = FloatVector.broadcast(F, m);
+        for (int b0 = 0; b0 < n; b0 += 1024) {
+            int len = Math.min(1024, n - b0);
+            int i = 0;
+            FloatVector acc = FloatVector.zero(F);
+            for (; i < F.loopBound(len); i += L) {
+                FloatVector d = FloatVector.fromArray(F, x, xo + b0 + i).sub(mv);
+                acc = d.fma(d, acc);
+            }
+            double part = acc.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+            for (; i < len; i++) {
+                double d = x[xo + b0 + i] - m;
+                part += d * d;
+            }
+            sq += part;
+        }
+        float r = (float) (1.0 / Math.sqrt(sq / n + eps));
+        mu[g] = m;
+        inv[g] = r;
+        int i = 0;
+        for (; i < F.loopBound(n); i += L) {
+            FloatVector v = FloatVector.fromArray(F, x, xo + i).sub(mv).mul(r).mul(FloatVector.fromArray(F, scale, i));
+            if (bias != null) {
+                v = v.add(FloatVector.fromArray(F, bias, i));
+            }
+            v.intoArray(y, yo + i);
+        }
+        for (; i < n; i++) {
+            float v = (x[xo + i] - m) * r * scale[i];
+            y[yo + i] = bias != null ? v + bias[i] : v;
+        }
+    }
+
+    // ------------------------------------------------------------------ gemm, matmul
+
+    @Override
+    public void gemm(float alpha, Tensor a, Tensor b, float beta, Tensor c, Tensor y) {
+        Sgemm.gemm(alpha, a, b, beta, c, null, y, parallel, GemmConfig.defaults());
+    }
+
+    @Override
+    public void matmul(Tensor a, Tensor b, Tensor y) {
+        Tensor a2 = a.rank() == 1 ? a.unsqueeze(0) : a;
+        Tensor b2 = b.rank() == 1 ? b.unsqueeze(1) : b;
+        Tensor y2 = y;
+        if (b.rank() == 1) {
+            y2 = y2.unsqueeze(y2.rank());
+        }
+        if (a.rank() == 1) {
+            y2 = y2.unsqueeze(Math.max(0, y2.rank() - 1));
+        }
+        int rank = y2.rank();
+        int[] outShape = y2.shape();
+        int kDim = a2.dim(-1);
+        int[] aTarget = outShape.clone();
+        aTarget[rank - 1] = kDim;
+        int[] bTarget = outShape.clone();
+        bTarget[rank - 2] = kDim;
+        Tensor ab = a2.broadcastTo(aTarget);
+        Tensor bb = b2.broadcastTo(bTarget);
+        int[] batchShape = Arrays.copyOf(outShape, rank - 2);
+        long batches = Tensor.count(batchShape);
+        int[] idx = new int[rank - 2];
+        for (long t = 0; t < batches; t++) {
+            Tensor as = ab;
+            Tensor bs = bb;
+            Tensor ys = y2;
+            for (int axis = 0; axis < rank - 2; axis++) {
+                as = as.select(0, idx[axis]);
+                bs = bs.select(0, idx[axis]);
+                ys = ys.select(0, idx[axis]);
+            }
+            Sgemm.gemm(1f, as, bs, 0f, null, null, ys, parallel, GemmConfig.defaults());
+            Tensor.increment(idx, batchShape);
+        }
+    }
+
+    // ------------------------------------------------------------------ rotary
+
+    @Override
+    public void rotary(Tensor x, Tensor cos, Tensor sin, int[] positions, int rotaryDim, boolean interleaved, Tensor y) {
+        boolean fast = FlashAttention.fast(x) && FlashAttention.fast(y) && FlashAttention.fast(cos) && FlashAttention.fast(sin);
+        if (!fast) {
+            Tensor yc = Tensor.zeros(y.shape());
+            rotary(Copies.heap(x), Copies.heap(cos), Copies.heap(sin), positions, rotaryDim, interleaved, yc);
+            Copies.copy(yc, y);
+            return;
+        }
+        int batch = x.dim(0);
+        int heads = x.dim(1);
+        int seq = x.dim(2);
+        int d = x.dim(3);
+        int half = rotaryDim / 2;
+        float[] xa = x.array();
+        float[] ya = y.array();
+        float[] ca = cos.array();
+        float[] sa = sin.array();
+        parallel.forEach(batch * heads, bh -> {
+            int b = bh / heads;
+            int h = bh % heads;
+            for (int s = 0; s < seq; s++) {
+                int xo = (int) (x.offset() + b * x.stride(0) + h * x.stride(1) + s * x.stride(2));
+                int yo = (int) (y.offset() + b * y.stride(0) + h * y.stride(1) + s * y.stride(2));
+                int co;
+                int so;
+                if (positions != null) {
+                    int pos = positions[b * seq + s];
+                    co = (int) (cos.offset() + pos * cos.stride(0));
+                    so = (int) (sin.offset() + pos * sin.stride(0));
+                } else {
+                    co = (int) (cos.offset() + b * cos.stride(0) + s * cos.stride(1));
+                    so = (int) (sin.offset() + b * sin.stride(0) + s * sin.stride(1));
+                }
+                if (interleaved) {
+                    for (int t = 0; t < half; t++) {
+                        float c = ca[co + t];
+                        float sn = sa[so + t];
+                        float x1 = xa[xo + 2 * t];
+                        float x2 = xa[xo + 2 * t + 1];
+                        ya[yo + 2 * t] = c * x1 - sn * x2;
+                        ya[yo + 2 * t + 1] = sn * x1 + c * x2;
+                    }
+                } else {
+                    int t = 0;
+                    for (; t < F.loopBound(half); t += L) {
+                        FloatVector c = FloatVector.fromArray(F, ca, co + t);
+                        FloatVector sn = FloatVector.fromArray(F, sa, so + t);
+                        FloatVector x1 = FloatVector.fromArray(F, xa, xo + t);
+                        FloatVector x2 = FloatVector.fromArray(F, xa, xo + half + t);
+                        c.mul(x1).sub(sn.mul(x2)).intoArray(ya, yo + t);
+                        sn.mul(x1).add(c.mul(x2)).intoArray(ya, yo + half + t);
+                    }
+                    for (; t < half; t++) {
+                        float c = ca[co + t];
+                        float sn = sa[so + t];
+                        float x1 = xa[xo + t];
+                        float x2 = xa[xo + half + t];
+                        ya[yo + t] = c * x1 - sn * x2;
+                        ya[yo + half + t] = sn * x1 + c * x2;
+                    }
+                }
+                if (rotaryDim < d && (xa != ya || xo != yo)) {
+                    System.arraycopy(xa, xo + rotaryDim, ya, yo + rotaryDim, d - rotaryDim);
+                }
+            }
+        });
+    }
+
+    // ------------------------------------------------------------------ gelu
+
+    @Override
+    public void gelu(Tensor x, GeluApproximation approximation, Tensor y) {
+        long count = x.elementCount();
+        if (count == 0) {
+            return;
+        }
+        if (x.array() == null || y.array() == null || !x.isContiguous() || !y.isContiguous()) {
+            Tensor yc = Tensor.zeros(y.shape());
+            gelu(Copies.heap(x), approximation, yc);
+            Copies.copy(yc, y);
+            return;
+        }
+        float[] xa = x.array();
+        float[] ya = y.array();
+        int xo = (int) x.offset();
+        int yo = (int) y.offset();
+        int n = Math.toIntExact(count);
+        boolean exact = approximation == GeluApproximation.NONE;
+        parallel.forEach((n + CHUNK - 1) / CHUNK, chunk -> {
+            int from = chunk * CHUNK;
+            int len = Math.min(CHUNK, n - from);
+            if (exact) {
+                geluExact(xa, xo + from, ya, yo + from, len);
+            } else {
+                geluTanh(xa, xo + from, ya, yo + from, len);
+            }
+        });
+    }
+
+    private static final float INV_SQRT2 = 0.70710678118654752f;
+    private static final float SQRT_2_OVER_PI = 0.79788456080286536f;
+
+    /** y = x/2·(1 + erf(x/√2)); the tail runs as one masked-off vector through a padded buffer. */
+    private static void geluExact(float[] x, int xo, float[] y, int yo, int n) {
+        int i = 0;
+        for (; i < F.loopBound(n); i += L) {
+            FloatVector v = FloatVector.fromArray(F, x, xo + i);
+            v.mul(0.5f).mul(VMath.erf(v.mul(INV_SQRT2)).add(1f)).intoArray(y, yo + i);
+        }
+        if (i < n) {
+            float[] pad = new float[L];
+            System.arraycopy(x, xo + i, pad, 0, n - i);
+            geluExact(pad, 0, pad, 0, L);
+            System.arraycopy(pad, 0, y, yo + i, n - i);
+        }
+    }
+
+    /** y = x/2·(1 + tanh(√(2/π)·(x + 0.044715·x³))). */
+    private static void geluTanh(float[] x, int xo, float[] y, int yo, int n) {
+        int i = 0;
+        for (; i < F.loopBound(n); i += L) {
+            FloatVector v = FloatVector.fromArray(F, x, xo + i);
+            FloatVector u = v.mul(v).mul(0.044715f).mul(v).add(v).mul(SQRT_2_OVER_PI);
+            v.mul(0.5f).mul(VMath.tanh(u).add(1f)).intoArray(y, yo + i);
+        }
+        if (i < n) {
+            float[] pad = new float[L];
+            System.arraycopy(x, xo + i, pad, 0, n - i);
+            geluTanh(pad, 0, pad, 0, L);
+            System.arraycopy(pad, 0, y, yo + i, n - i);
+        }
+    }
+}

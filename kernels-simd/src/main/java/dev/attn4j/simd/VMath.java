@@ -1,0 +1,96 @@
+package dev.attn4j.simd;
+
+import static dev.attn4j.simd.Vec.F;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * Vector elementary functions in float32.
+ *
+ * <p>{@link #exp2}: a degree-6 polynomial of 2^f on f ∈ [−½, ½] after rounding x to the nearest integer n
+ * (the 1.5·2²³ trick), times 2^n built in the exponent bits; relative error ≈ 2e-7. PERF-NOTES measured
+ * it at ≈ 1.8 ns per 512-bit vector against ≈ 4.4 ns for {@code VectorOperators.EXP}. Keep one call site
+ * per hot method: several inlined copies push a method past C2's inlining budget.
+ */
+final class VMath {
+    static final float LOG2E = 1.44269504088896341f;
+    private static final float ROUND = 12582912f; // 1.5·2^23: adding it rounds to an integer in the low mantissa bits
+    private static final float C1 = 0.693147180559945f;
+    private static final float C2 = 0.240226506959101f;
+    private static final float C3 = 0.0555041086648216f;
+    private static final float C4 = 0.00961812910762848f;
+    private static final float C5 = 0.00133335581464284f;
+    private static final float C6 = 1.54035303933816e-4f;
+
+    private VMath() {
+    }
+
+    /**
+     * 2^x for x ≤ 127 (callers clamp larger x); exactly 0 for x < −126 (and −∞), so masked scores weigh nothing. NaN stays NaN.
+     */
+    static FloatVector exp2(FloatVector x) {
+        VectorMask<Float> tiny = x.lt(-126f);
+        FloatVector xc = x.blend(-126f, tiny);
+        FloatVector t = xc.add(ROUND);
+        FloatVector f = xc.sub(t.sub(ROUND));
+        FloatVector p = f.fma(C6, C5);
+        p = p.fma(f, FloatVector.broadcast(F, C4));
+        p = p.fma(f, FloatVector.broadcast(F, C3));
+        p = p.fma(f, FloatVector.broadcast(F, C2));
+        p = p.fma(f, FloatVector.broadcast(F, C1));
+        p = p.fma(f, FloatVector.broadcast(F, 1f));
+        IntVector bits = (IntVector) t.reinterpretAsInts();
+        FloatVector scale = bits.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        return p.mul(scale).blend(0f, tiny);
+    }
+
+    private static final float ERF_P = 0.3275911f;
+    private static final float ERF_A1 = 0.254829592f;
+    private static final float ERF_A2 = -0.284496736f;
+    private static final float ERF_A3 = 1.421413741f;
+    private static final float ERF_A4 = -1.453152027f;
+    private static final float ERF_A5 = 1.061405429f;
+
+    /**
+     * erf(z) by Abramowitz–Stegun 7.1.26: 1 − t·(a1 + t·(a2 + … + t·a5))·e^(−z²), t = 1/(1 + p·|z|), odd
+     * extension; absolute error ≤ 1.5e-7 (plus float32 rounding, ≈ 1e-7).
+     */
+    static FloatVector erf(FloatVector z) {
+        FloatVector az = z.lanewise(jdk.incubator.vector.VectorOperators.ABS);
+        FloatVector t = FloatVector.broadcast(F, 1f).div(az.fma(ERF_P, 1f));
+        FloatVector poly = t.fma(ERF_A5, ERF_A4);
+        poly = poly.fma(t, FloatVector.broadcast(F, ERF_A3));
+        poly = poly.fma(t, FloatVector.broadcast(F, ERF_A2));
+        poly = poly.fma(t, FloatVector.broadcast(F, ERF_A1));
+        poly = poly.mul(t);
+        FloatVector e = exp2(az.mul(az).mul(-LOG2E));
+        FloatVector r = poly.mul(e).neg().add(1f);
+        return r.blend(r.neg(), z.lt(0f));
+    }
+
+    /** tanh(u) = 1 − 2/(e^(2u) + 1), with e^(2u) capped at 2^126 (tanh = 1 in float past it). */
+    static FloatVector tanh(FloatVector u) {
+        FloatVector x = u.mul(2f * LOG2E);
+        x = x.blend(126f, x.compare(jdk.incubator.vector.VectorOperators.GT, 126f));
+        FloatVector e = exp2(x);
+        return FloatVector.broadcast(F, 1f).sub(FloatVector.broadcast(F, 2f).div(e.add(1f)));
+    }
+
+    /** Lane-wise maximum by compare and blend (NaN handling left to the caller; PERF-NOTES: 3× faster than max). */
+    static FloatVector max(FloatVector a, FloatVector b) {
+        return a.blend(b, a.lt(b));
+    }
+
+    /** 2^x of one float, the scalar twin of {@link #exp2} for tails and merges. */
+    static float exp2(float x) {
+        return (float) Math.pow(2.0, x);
+    }
+
+    /** Zero vector of the species. */
+    static FloatVector zero() {
+        return FloatVector.zero(F);
+    }
+}

@@ -1,0 +1,212 @@
+package dev.attn4j.simd;
+
+import static dev.attn4j.simd.Parity.REFERENCE;
+import static dev.attn4j.simd.Parity.SEED;
+import static dev.attn4j.simd.Parity.SIMD;
+import static dev.attn4j.simd.Parity.assertClose;
+import static dev.attn4j.simd.Parity.randn;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+
+import dev.attn4j.api.Alignment;
+import dev.attn4j.api.AttentionProblem;
+import dev.attn4j.api.DType;
+import dev.attn4j.api.Kernels;
+import dev.attn4j.api.Mask;
+import dev.attn4j.api.Tensor;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ExecutorService;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Fused attention of the simd backend against the float64 reference: sizes that are not multiples of
+ * the vector length, odd head dims, every mask kind and compositions, both layouts, packed QKV,
+ * off-heap views, GQA/MQA, decode splits, softcap, extreme logits and fully masked rows.
+ */
+class SimdAttentionParityTest {
+    /** max |Δ| ≤ TOL·max(1, |ref|) for outputs and lse. */
+    static final double TOL = 1e-5;
+
+    static final int[] SIZES = {1, 3, 7, 15, 16, 17, 31, 33, 63, 65, 127, 129};
+    static final int[] HEAD_DIMS = {1, 8, 40, 59, 64, 80, 111, 128, 256};
+
+    /** A complete problem: inputs in a chosen layout, the mask, and whether to compare lse. */
+    record Case(String name, AttentionProblem p, Tensor q, Tensor k, Tensor v, Mask mask) {
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    static Case bhsd(String name, AttentionProblem p, Random rnd, float qScale, Mask mask) {
+        Tensor q = Tensor.of(randn(rnd, (int) Tensor.count(p.qShape()), qScale), p.qShape());
+        Tensor k = Tensor.of(randn(rnd, (int) Tensor.count(p.kShape()), 1f), p.kShape());
+        Tensor v = Tensor.of(randn(rnd, (int) Tensor.count(p.vShape()), 1f), p.vShape());
+        return new Case(name, p, q, k, v, mask);
+    }
+
+    static Mask boolMask(Random rnd, int[] shape, double pTrue) {
+        boolean[] m = new boolean[(int) Tensor.count(shape)];
+        for (int i = 0; i < m.length; i++) {
+            m[i] = rnd.nextDouble() < pTrue;
+        }
+        return Mask.bool(Tensor.ofBooleans(m, shape));
+    }
+
+    static Mask additiveMask(Random rnd, int[] shape, float scale, double pNegInf) {
+        float[] m = randn(rnd, (int) Tensor.count(shape), scale);
+        for (int i = 0; i < m.length; i++) {
+            if (rnd.nextDouble() < pNegInf) {
+                m[i] = Float.NEGATIVE_INFINITY;
+            }
+        }
+        return Mask.additive(Tensor.of(m, shape));
+    }
+
+    static Stream<Case> cases() {
+        Random rnd = new Random(SEED);
+        List<Case> list = new ArrayList<>();
+        for (int s : SIZES) {
+            list.add(bhsd("square S=" + s, AttentionProblem.of(1, 2, 2, s, s, 64), rnd, 1f, Mask.none()));
+            list.add(bhsd("causal S=" + s, AttentionProblem.of(1, 2, 2, s, s, 64), rnd, 1f, Mask.causalTopLeft()));
+            list.add(bhsd("rect Sq=" + s + " Sk=" + (2 * s + 5), AttentionProblem.of(2, 1, 1, s, 2 * s + 5, 32), rnd, 1f,
+                    Mask.causalBottomRight()));
+        }
+        for (int d : HEAD_DIMS) {
+            list.add(bhsd("headDim=" + d, AttentionProblem.of(1, 2, 1, 33, 47, d), rnd, 1f, Mask.none()));
+            list.add(bhsd("headDim=" + d + " causal", AttentionProblem.of(1, 1, 1, 65, 65, d), rnd, 1f, Mask.causalTopLeft()));
+        }
+        list.add(bhsd("Dv != D", AttentionProblem.of(1, 2, 2, 37, 51, 40).withValueDim(24), rnd, 1f, Mask.none()));
+        list.add(bhsd("long row S=1021", AttentionProblem.of(1, 1, 1, 1021, 1021, 64), rnd, 1f, Mask.causalTopLeft()));
+        list.add(bhsd("GQA 6/2", AttentionProblem.of(2, 6, 2, 45, 45, 16), rnd, 1f, Mask.causalTopLeft()));
+        list.add(bhsd("MQA 4/1", AttentionProblem.of(1, 4, 1, 17, 70, 16), rnd, 1f, Mask.none()));
+        AttentionProblem p = AttentionProblem.of(2, 2, 1, 40, 53, 24);
+        int[] scoreShape = p.scoreShape();
+        list.add(bhsd("window 5/3", p, rnd, 1f, Mask.slidingWindow(5, 3, Alignment.topLeft())));
+        list.add(bhsd("window left only", p, rnd, 1f, Mask.slidingWindow(7, Integer.MAX_VALUE, Alignment.bottomRight())));
+        list.add(bhsd("key lengths", p, rnd, 1f, Mask.keyLengths(29, 53)));
+        list.add(bhsd("key length 0 (fully masked batch)", p, rnd, 1f, Mask.keyLengths(0, 17)));
+        list.add(bhsd("causal fixed -5 (first rows fully masked)", p, rnd, 1f, Mask.causal(Alignment.fixed(-5))));
+        list.add(bhsd("causal per batch", p, rnd, 1f, Mask.causal(Alignment.perBatch(3, 20))));
+        list.add(bhsd("bool mask", p, rnd, 1f, boolMask(rnd, scoreShape, 0.7)));
+        list.add(bhsd("bool mask broadcast [Sq,Sk]", p, rnd, 1f, boolMask(rnd, new int[] {40, 53}, 0.5)));
+        list.add(bhsd("bool mask mostly false", p, rnd, 1f, boolMask(rnd, new int[] {2, 1, 40, 53}, 0.03)));
+        list.add(bhsd("additive mask", p, rnd, 1f, additiveMask(rnd, scoreShape, 2f, 0.1)));
+        list.add(bhsd("additive broadcast [1,2,1,Sk]", p, rnd, 1f, additiveMask(rnd, new int[] {1, 2, 1, 53}, 1f, 0.2)));
+        list.add(bhsd("causal + key lengths + bool", p, rnd, 1f,
+                Mask.all(Mask.causalBottomRight(), Mask.keyLengths(30, 50), boolMask(rnd, scoreShape, 0.8))));
+        list.add(bhsd("window + additive + additive", p, rnd, 1f,
+                Mask.all(Mask.slidingWindow(9, 0, Alignment.topLeft()), additiveMask(rnd, scoreShape, 1f, 0.05),
+                        additiveMask(rnd, new int[] {53}, 1f, 0.0))));
+        list.add(bhsd("extreme logits (q·100)", AttentionProblem.of(1, 2, 2, 33, 65, 16), rnd, 100f, Mask.causalTopLeft()));
+        list.add(bhsd("additive ±1e4", p, rnd, 1f, additiveMask(rnd, scoreShape, 1e4f, 0.1)));
+        list.add(bhsd("softcap", AttentionProblem.of(1, 2, 2, 33, 40, 32).withSoftcap(2.5f), rnd, 3f, Mask.none()));
+        list.add(bhsd("softcap + causal + additive", AttentionProblem.of(1, 2, 2, 33, 40, 32).withSoftcap(5f), rnd, 3f,
+                Mask.all(Mask.causalTopLeft(), additiveMask(rnd, new int[] {1, 2, 33, 40}, 1f, 0.1))));
+        list.add(bhsd("scale 0.3", AttentionProblem.of(1, 1, 1, 20, 20, 8).withScale(0.3f), rnd, 1f, Mask.none()));
+        list.add(bhsd("decode Sq=1 Sk=4093", AttentionProblem.of(1, 2, 1, 1, 4093, 64), rnd, 1f, Mask.none()));
+        list.add(bhsd("decode Sq=3 Sk=2000 causal BR + lengths", AttentionProblem.of(2, 2, 2, 3, 2000, 40), rnd, 1f,
+                Mask.all(Mask.causalBottomRight(), Mask.keyLengths(1500, 700))));
+        list.add(bhsd("decode fully masked", AttentionProblem.of(1, 1, 1, 2, 1000, 8), rnd, 1f, Mask.keyLengths(0)));
+        return list.stream();
+    }
+
+    static void check(Case c, Kernels simd) {
+        AttentionProblem p = c.p();
+        Tensor outRef = Tensor.zeros(p.outShape());
+        Tensor lseRef = Tensor.zeros(p.batch(), p.heads(), p.seqQ());
+        REFERENCE.attention(p, c.q(), c.k(), c.v(), c.mask(), outRef, lseRef);
+        Tensor out = Tensor.zeros(p.outShape());
+        Tensor lse = Tensor.zeros(p.batch(), p.heads(), p.seqQ());
+        simd.attention(p, c.q(), c.k(), c.v(), c.mask(), out, lse);
+        assertClose(c.name() + " out", outRef, out, TOL);
+        assertClose(c.name() + " lse", lseRef, lse, TOL);
+        Tensor out2 = Tensor.zeros(p.outShape());
+        simd.attention(p, c.q(), c.k(), c.v(), c.mask(), out2);
+        assertArrayEquals(out.toFloatArray(), out2.toFloatArray(), c.name() + ": lse changed the output");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void matchesReference(Case c) {
+        check(c, SIMD);
+    }
+
+    @Test
+    void bshdAndPackedQkvLayouts() {
+        Random rnd = new Random(SEED + 1);
+        int b = 2;
+        int s = 37;
+        int h = 3;
+        int d = 24;
+        AttentionProblem p = AttentionProblem.of(b, h, h, s, s, d);
+        float[] packed = randn(rnd, b * s * 3 * h * d, 1f);
+        Tensor[] qkv = Tensor.packedQkv(packed, b, s, h, d);
+        check(new Case("packed qkv", p, qkv[0], qkv[1], qkv[2], Mask.causalTopLeft()), SIMD);
+        Tensor q = Tensor.bshd(randn(rnd, b * s * h * d, 1f), b, s, h, d);
+        Tensor k = Tensor.bshd(randn(rnd, b * s * h * d, 1f), b, s, h, d);
+        Tensor v = Tensor.bshd(randn(rnd, b * s * h * d, 1f), b, s, h, d);
+        check(new Case("bshd", p, q, k, v, Mask.none()), SIMD);
+        Tensor outRef = Tensor.zeros(p.outShape());
+        REFERENCE.attention(p, q, k, v, Mask.none(), outRef);
+        Tensor out = Tensor.bshd(new float[b * s * h * d], b, s, h, d);
+        SIMD.attention(p, q, k, v, Mask.none(), out);
+        assertClose("bshd out", outRef, out, TOL);
+    }
+
+    @Test
+    void offHeapAndStridedViews() {
+        Random rnd = new Random(SEED + 2);
+        AttentionProblem p = AttentionProblem.of(1, 2, 2, 19, 23, 12);
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor q = offHeap(arena, randn(rnd, (int) Tensor.count(p.qShape()), 1f), p.qShape());
+            Tensor k = offHeap(arena, randn(rnd, (int) Tensor.count(p.kShape()), 1f), p.kShape());
+            // v with a strided last axis: every other element of a twice longer array
+            float[] vData = randn(rnd, 2 * (int) Tensor.count(p.vShape()), 1f);
+            Tensor v = Tensor.view(vData, 0, p.vShape(), new long[] {2L * 2 * 23 * 12, 2L * 23 * 12, 2L * 12, 2});
+            Tensor outRef = Tensor.zeros(p.outShape());
+            REFERENCE.attention(p, q, k, v, Mask.causalTopLeft(), outRef);
+            Tensor out = offHeap(arena, new float[(int) Tensor.count(p.outShape())], p.outShape());
+            SIMD.attention(p, q, k, v, Mask.causalTopLeft(), out);
+            assertClose("off-heap out", outRef, out, TOL);
+        }
+    }
+
+    static Tensor offHeap(Arena arena, float[] data, int[] shape) {
+        MemorySegment seg = arena.allocate(4L * data.length, 64);
+        MemorySegment.copy(data, 0, seg, ValueLayout.JAVA_FLOAT, 0, data.length);
+        return Tensor.of(seg, DType.FLOAT32, shape);
+    }
+
+    @Test
+    void identicalForAnyThreadCount() {
+        Random rnd = new Random(SEED + 3);
+        ExecutorService pool = Executors.newFixedThreadPool(3);
+        try {
+            Kernels one = Kernels.of(new SimdBackend(Vec.BITS, new Parallel(null, 1)));
+            Kernels four = Kernels.of(new SimdBackend(Vec.BITS, new Parallel(pool, 4)));
+            for (Case c : List.of(
+                    bhsd("prefill", AttentionProblem.of(1, 3, 3, 130, 130, 40), rnd, 1f, Mask.causalTopLeft()),
+                    bhsd("decode", AttentionProblem.of(1, 2, 2, 1, 3000, 64), rnd, 1f, Mask.none()))) {
+                Tensor a = Tensor.zeros(c.p().outShape());
+                Tensor b = Tensor.zeros(c.p().outShape());
+                one.attention(c.p(), c.q(), c.k(), c.v(), c.mask(), a);
+                four.attention(c.p(), c.q(), c.k(), c.v(), c.mask(), b);
+                assertArrayEquals(a.toFloatArray(), b.toFloatArray(), c.name());
+                SIMD.attention(c.p(), c.q(), c.k(), c.v(), c.mask(), b);
+                assertArrayEquals(a.toFloatArray(), b.toFloatArray(), c.name() + " default pool");
+            }
+        } finally {
+            pool.shutdown();
+        }
+    }
+}

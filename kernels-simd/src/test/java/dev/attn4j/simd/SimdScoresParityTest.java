@@ -1,0 +1,83 @@
+package dev.attn4j.simd;
+
+import static dev.attn4j.simd.Parity.REFERENCE;
+import static dev.attn4j.simd.Parity.SEED;
+import static dev.attn4j.simd.Parity.SIMD;
+import static dev.attn4j.simd.Parity.assertClose;
+import static dev.attn4j.simd.Parity.randn;
+
+import dev.attn4j.api.AttentionProblem;
+import dev.attn4j.api.Mask;
+import dev.attn4j.api.ScoreStage;
+import dev.attn4j.api.Tensor;
+import java.lang.foreign.Arena;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Score matrices at every stage and the in-place masked softmax, against the float64 reference. */
+class SimdScoresParityTest {
+    static final double TOL = SimdAttentionParityTest.TOL;
+
+    static Stream<SimdAttentionParityTest.Case> cases() {
+        return SimdAttentionParityTest.cases().filter(c -> (long) c.p().seqQ() * c.p().seqK() * c.p().heads() < 400_000);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void scoresAtEveryStage(SimdAttentionParityTest.Case c) {
+        AttentionProblem p = c.p();
+        for (ScoreStage stage : ScoreStage.values()) {
+            Tensor ref = Tensor.zeros(p.scoreShape());
+            Tensor out = Tensor.zeros(p.scoreShape());
+            REFERENCE.scores(p, c.q(), c.k(), c.mask(), stage, ref);
+            SIMD.scores(p, c.q(), c.k(), c.mask(), stage, out);
+            // scores are float32 dot products of length headDim (the reference sums in float64): relative to
+            // max(1, |s|) the rounding stays below 1e-5 for the head dims tested here
+            assertClose(c.name() + " " + stage, ref, out, TOL);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void maskedSoftmaxInPlace(SimdAttentionParityTest.Case c) {
+        AttentionProblem p = c.p();
+        Random rnd = new Random(SEED + 7);
+        float[] data = randn(rnd, (int) Tensor.count(p.scoreShape()), 3f);
+        Tensor ref = Tensor.of(data.clone(), p.scoreShape());
+        Tensor out = Tensor.of(data.clone(), p.scoreShape());
+        REFERENCE.maskedSoftmax(p, c.mask(), ref);
+        SIMD.maskedSoftmax(p, c.mask(), out);
+        assertClose(c.name() + " maskedSoftmax", ref, out, TOL);
+    }
+
+    @Test
+    void offHeapAndPermutedScores() {
+        Random rnd = new Random(SEED + 8);
+        AttentionProblem p = AttentionProblem.of(2, 2, 1, 21, 35, 16).withSoftcap(4f);
+        Tensor q = Tensor.of(randn(rnd, (int) Tensor.count(p.qShape()), 2f), p.qShape());
+        Tensor k = Tensor.of(randn(rnd, (int) Tensor.count(p.kShape()), 1f), p.kShape());
+        Mask mask = Mask.all(Mask.causalBottomRight(), Mask.keyLengths(30, 11));
+        try (Arena arena = Arena.ofConfined()) {
+            for (ScoreStage stage : ScoreStage.values()) {
+                Tensor ref = Tensor.zeros(p.scoreShape());
+                REFERENCE.scores(p, q, k, mask, stage, ref);
+                Tensor out = SimdAttentionParityTest.offHeap(arena, new float[(int) Tensor.count(p.scoreShape())], p.scoreShape());
+                SIMD.scores(p, q, k, mask, stage, out);
+                assertClose("off-heap " + stage, ref, out, TOL);
+                // a [B, H, Sk, Sq] buffer viewed transposed: the last axis has stride Sq
+                Tensor t = Tensor.zeros(2, 2, 35, 21).permute(0, 1, 3, 2);
+                SIMD.scores(p, q, k, mask, stage, t);
+                assertClose("transposed " + stage, ref, t, TOL);
+            }
+            float[] data = randn(rnd, (int) Tensor.count(p.scoreShape()), 3f);
+            Tensor ref = Tensor.of(data.clone(), p.scoreShape());
+            REFERENCE.maskedSoftmax(p, mask, ref);
+            Tensor out = SimdAttentionParityTest.offHeap(arena, data.clone(), p.scoreShape());
+            SIMD.maskedSoftmax(p, mask, out);
+            assertClose("off-heap maskedSoftmax", ref, out, TOL);
+        }
+    }
+}
