@@ -3,6 +3,7 @@ package dev.attn4j.simd;
 import dev.attn4j.spi.AttentionKernels;
 import dev.attn4j.spi.Backend;
 import dev.attn4j.spi.BlockKernels;
+import dev.attn4j.spi.ClassicKernels;
 import dev.attn4j.spi.ProjectionKernels;
 
 /** The Vector API backend: stateless kernels over one species ({@link Vec}) and a persistent thread pool. */
@@ -52,5 +53,10 @@ final class SimdBackend implements Backend {
     @Override
     public BlockKernels blocks() {
         return blocks;
+    }
+
+    @Override
+    public ClassicKernels classic() {
+        return new SimdClassic(attention, parallel);
     }
 }
