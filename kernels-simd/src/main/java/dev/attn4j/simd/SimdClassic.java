@@ -309,8 +309,8 @@ final class SimdClassic implements ClassicKernels {
             for (int j = 0; j < sk; j++) {
                 float s = rows[r * sk + j];
                 if (s != Float.NEGATIVE_INFINITY) {
-                    // descending score, then ascending key: sort (order(−s), j) ascending
-                    keys[n++] = ((long) sortable(-s) << 32) | j;
+                    // descending score, then ascending key: sort (order(−s), j) ascending; 0 − s maps −0 to +0
+                    keys[n++] = ((long) sortable(0f - s) << 32) | j;
                 }
             }
             Arrays.sort(keys, 0, n);
@@ -335,7 +335,7 @@ final class SimdClassic implements ClassicKernels {
         store(o, out);
     }
 
-    /** An int whose signed order is the float order of {@code x} (−0 before +0; no NaN here). */
+    /** An int whose signed order is the float order of {@code x} (no NaN or −0 here). */
     private static int sortable(float x) {
         int bits = Float.floatToRawIntBits(x);
         return bits ^ ((bits >> 31) & 0x7fffffff);
