@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
 
 /**
  * The {@code attn4j} command line ({@code ./attn4j} at the repository root runs it):
- * {@code info}, {@code parity} and {@code bench}, each with {@code --help}.
+ * {@code info}, {@code parity}, {@code bench} and {@code tune}, each with {@code --help}.
  */
 @Command(name = "attn4j", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Attention kernels for the JVM: backends, ONNX conformance, benchmarks.",
@@ -43,6 +43,7 @@ public final class Main implements Callable<Integer> {
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
         cl.addSubcommand("bench", benchCommand());
+        cl.addSubcommand("tune", new TuneCommand());
         cl.addSubcommand("help", new CommandLine.HelpCommand());
         return cl.setCaseInsensitiveEnumValuesAllowed(true);
     }

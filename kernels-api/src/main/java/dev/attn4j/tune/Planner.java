@@ -86,33 +86,37 @@ public final class Planner {
                 candidates.add(c);
             }
         }
-        double perCandidate = Math.max(0.02, secondsBudget / candidates.size());
         List<Measurement> measurements = new ArrayList<>();
-        C best = null;
-        Measurement bestM = null;
-        Measurement estimateM = null;
+        List<C> valid = new ArrayList<>();
+        List<String> tokens = new ArrayList<>();
         for (int i = 0; i < candidates.size(); i++) {
             C c = candidates.get(i);
             String token = t.encode(c);
             if (listener != null) {
-                listener.candidate(i, candidates.size(), token);
+                listener.candidate(i, 2 * candidates.size(), "check " + token);
             }
             try {
                 t.check(c);
+                valid.add(c);
+                tokens.add(token);
             } catch (RuntimeException | AssertionError wrong) {
                 LOG.log(System.Logger.Level.WARNING, "tuning " + t.problemClass().key() + ": candidate " + token
                         + " dropped, it disagrees with the reference: " + wrong.getMessage());
                 measurements.add(new Measurement(token, Double.NaN, Double.NaN, 0, String.valueOf(wrong.getMessage())));
-                continue;
             }
-            Measurement m = time(t, c, token, perCandidate);
-            measurements.add(m);
-            if (i == 0) {
-                estimateM = m;
-            }
-            if (bestM == null || m.medianNanos() < bestM.medianNanos()) {
-                best = c;
-                bestM = m;
+        }
+        if (valid.isEmpty()) {
+            throw new IllegalStateException("tuning " + t.problemClass().key() + ": every candidate failed its check");
+        }
+        List<Measurement> timed = timeRoundRobin(t, valid, tokens, secondsBudget, listener, candidates.size());
+        measurements.addAll(timed);
+        C best = null;
+        Measurement bestM = null;
+        Measurement estimateM = valid.get(0) == estimate ? timed.get(0) : null;
+        for (int i = 0; i < valid.size(); i++) {
+            if (bestM == null || timed.get(i).medianNanos() < bestM.medianNanos()) {
+                best = valid.get(i);
+                bestM = timed.get(i);
             }
         }
         if (bestM == null) {
@@ -135,25 +139,53 @@ public final class Planner {
         return new Plan<>(chosen, token, false, List.copyOf(measurements), estimateNanos, chosenM.medianNanos());
     }
 
-    /** Warm-up, then runs until the time budget is used and at least 5 runs were made. */
-    static <C> Measurement time(Tunable<C> t, C c, String token, double seconds) {
+    /**
+     * Times the candidates in rounds, one run of each per round, so that JIT warm-up, frequency changes and
+     * a busy neighbour fall on every candidate alike: first a warm-up of the first candidate until two runs
+     * agree within 10 % (at most a quarter of the budget), then rounds until the budget is used (at least 5,
+     * at most 200); each candidate's median and interquartile range over its rounds.
+     */
+    static <C> List<Measurement> timeRoundRobin(Tunable<C> t, List<C> configs, List<String> tokens, double seconds,
+                                                Listener listener, int offset) {
         long warmEnd = System.nanoTime() + (long) (seconds * 0.25e9);
-        int warm = 0;
-        do {
-            t.run(c);
-            warm++;
-        } while (warm < 2 || System.nanoTime() < warmEnd);
-        List<Long> times = new ArrayList<>();
-        long end = System.nanoTime() + (long) (seconds * 0.75e9);
-        do {
+        long previous = Long.MAX_VALUE;
+        while (true) {
             long t0 = System.nanoTime();
-            t.run(c);
-            times.add(System.nanoTime() - t0);
-        } while (times.size() < 5 || (System.nanoTime() < end && times.size() < 200));
-        long[] s = times.stream().mapToLong(Long::longValue).toArray();
-        Arrays.sort(s);
-        double median = s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2.0;
-        double spread = s[(3 * s.length) / 4] - s[s.length / 4];
-        return new Measurement(token, median, spread, s.length, null);
+            t.run(configs.get(0));
+            long dt = System.nanoTime() - t0;
+            if (Math.abs(dt - previous) <= 0.1 * previous || System.nanoTime() > warmEnd) {
+                break;
+            }
+            previous = dt;
+        }
+        for (C c : configs) {
+            t.run(c); // each candidate's own first run (allocation, first touch) is not timed
+        }
+        List<List<Long>> times = new ArrayList<>();
+        for (int i = 0; i < configs.size(); i++) {
+            times.add(new ArrayList<>());
+        }
+        long end = System.nanoTime() + (long) (seconds * 0.75e9);
+        int rounds = 0;
+        do {
+            for (int i = 0; i < configs.size(); i++) {
+                if (listener != null && rounds == 0) {
+                    listener.candidate(offset + i, 2 * offset, tokens.get(i));
+                }
+                long t0 = System.nanoTime();
+                t.run(configs.get(i));
+                times.get(i).add(System.nanoTime() - t0);
+            }
+            rounds++;
+        } while (rounds < 5 || (System.nanoTime() < end && rounds < 200));
+        List<Measurement> out = new ArrayList<>();
+        for (int i = 0; i < configs.size(); i++) {
+            long[] s = times.get(i).stream().mapToLong(Long::longValue).toArray();
+            Arrays.sort(s);
+            double median = s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2.0;
+            double spread = s[(3 * s.length) / 4] - s[s.length / 4];
+            out.add(new Measurement(tokens.get(i), median, spread, s.length, null));
+        }
+        return out;
     }
 }

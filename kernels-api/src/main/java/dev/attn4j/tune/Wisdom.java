@@ -71,6 +71,8 @@ public final class Wisdom {
         }
     }
 
+    private static final Map<String, Wisdom> SHARED = new ConcurrentHashMap<>();
+
     private final Path file;
     private final Fingerprint fingerprint;
     private final Map<String, Entry> entries = new ConcurrentHashMap<>();
@@ -87,6 +89,17 @@ public final class Wisdom {
         Wisdom w = new Wisdom(Objects.requireNonNull(file, "file"), fingerprint);
         w.entries.putAll(w.readValid());
         return w;
+    }
+
+    /**
+     * The process-wide wisdom at {@link #defaultLocation()} for this machine's fingerprint with the
+     * given vector width and GPU description: backends read their tuned tiles from it, and
+     * {@code ./attn4j tune} writes into the same instance. Opened (one small file read) on first use.
+     */
+    public static Wisdom shared(int vectorBits, String gpu) {
+        Fingerprint f = Fingerprint.current(vectorBits, gpu);
+        Path file = defaultLocation();
+        return SHARED.computeIfAbsent(file.toAbsolutePath() + "\n" + f.key(), k -> open(file, f));
     }
 
     /** An in-memory wisdom that never touches a file. */
@@ -145,6 +158,36 @@ public final class Wisdom {
     public void put(ProblemClass problem, Entry entry) {
         entries.put(problem.key() + "\t" + entry.backend(), entry);
         save();
+    }
+
+    /** Forgets the entry for {@code backend} and {@code problem} (the kernels fall back to ESTIMATE) and saves. */
+    public synchronized void remove(String backend, ProblemClass problem) {
+        String key = problem.key() + "\t" + backend;
+        if (entries.remove(key) != null && !memoryOnly) {
+            rewriteWithout(key);
+        }
+    }
+
+    private void rewriteWithout(String key) {
+        try {
+            Path dir = file.toAbsolutePath().getParent();
+            Path lock = dir.resolve(file.getFileName() + ".lock");
+            try (FileChannel ch = FileChannel.open(lock, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                 FileLock ignored = ch.lock()) {
+                Map<String, Entry> merged = new TreeMap<>(readValid());
+                merged.remove(key);
+                Path tmp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp");
+                try {
+                    Files.writeString(tmp, render(merged), StandardCharsets.UTF_8);
+                    Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                } finally {
+                    Files.deleteIfExists(tmp);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            memoryOnly = true;
+            warn("attn4j wisdom " + file + " cannot be written (" + e + "); tuned settings stay in memory for this process");
+        }
     }
 
     /** Writes every entry to {@code target} (for a framework to ship with its release). */

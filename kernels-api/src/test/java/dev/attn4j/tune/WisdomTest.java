@@ -39,6 +39,9 @@ class WisdomTest {
         assertEquals("q32k64", again.get("simd", problem(64)).config());
         assertEquals(1.5, again.get("simd", problem(64)).speedup(), 1e-12);
         assertNull(again.get("cuda", problem(64)));
+        again.remove("simd", problem(64));
+        assertNull(Wisdom.open(file, HERE).get("simd", problem(64)), "forgotten in the file too");
+        again.put(problem(64), new Wisdom.Entry("simd", "q32k64", 1000, 1500));
         assertNull(again.lastWarning());
         Path exported = dir.resolve("export/shipped.txt");
         again.exportTo(exported);

@@ -5,6 +5,10 @@ import dev.attn4j.spi.Backend;
 import dev.attn4j.spi.BlockKernels;
 import dev.attn4j.spi.ClassicKernels;
 import dev.attn4j.spi.ProjectionKernels;
+import dev.attn4j.tune.TuneRequest;
+import dev.attn4j.tune.Tunable;
+import dev.attn4j.tune.Wisdom;
+import java.util.List;
 
 /** The Vector API backend: stateless kernels over one species ({@link Vec}) and a persistent thread pool. */
 final class SimdBackend implements Backend {
@@ -38,6 +42,16 @@ final class SimdBackend implements Backend {
     @Override
     public String description() {
         return "Vector API, " + Vec.BITS + "-bit float vectors (" + Vec.L + " lanes), " + parallel.parallelism() + " threads";
+    }
+
+    @Override
+    public Wisdom wisdom() {
+        return SimdTuning.wisdom();
+    }
+
+    @Override
+    public List<Tunable<?>> tunables(TuneRequest request) {
+        return SimdTuning.tunables(request, parallel);
     }
 
     @Override
