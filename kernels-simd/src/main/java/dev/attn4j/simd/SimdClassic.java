@@ -533,13 +533,13 @@ final class SimdClassic implements ClassicKernels {
     }
 
     /**
-     * y = x·wᵀ + bias + residual: the packed SGEMM of the projections ({@link Sgemm}) with {@code beta = 1}
+     * y = x·wᵀ + bias + residual: the packed SGEMM of the projections ({@link Sgemm}, tuned blocking) with {@code beta = 1}
      * and {@code C = residual}, so bias and residual are added in its epilogue as each tile is stored
      * (in place when y is the residual: each element is read before it is written, by the same item).
      */
     @Override
     public void linearResidual(Tensor x, Tensor w, Tensor bias, Tensor residual, Tensor y) {
-        Sgemm.gemm(1f, x, w.permute(1, 0), 1f, residual, bias, y, parallel, GemmConfig.defaults());
+        Sgemm.gemm(1f, x, w.permute(1, 0), 1f, residual, bias, y, parallel);
     }
 
     // ------------------------------------------------------------------ helpers
