@@ -1,5 +1,6 @@
 package dev.attn4j.spi;
 
+import dev.attn4j.reference.ReferenceClassic;
 import dev.attn4j.tune.TuneRequest;
 import dev.attn4j.tune.Tunable;
 import dev.attn4j.tune.Wisdom;
@@ -40,4 +41,13 @@ public interface Backend {
 
     /** The ONNX building blocks. */
     BlockKernels blocks();
+
+    /**
+     * The attention family from the literature (score functions, hard and local attention) and the
+     * Transformer block's remaining parts. A backend that does not override this runs the float64
+     * reference implementation: correct everywhere, slow.
+     */
+    default ClassicKernels classic() {
+        return ReferenceClassic.INSTANCE;
+    }
 }

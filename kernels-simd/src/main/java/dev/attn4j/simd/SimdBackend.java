@@ -3,6 +3,7 @@ package dev.attn4j.simd;
 import dev.attn4j.spi.AttentionKernels;
 import dev.attn4j.spi.Backend;
 import dev.attn4j.spi.BlockKernels;
+import dev.attn4j.spi.ClassicKernels;
 import dev.attn4j.spi.ProjectionKernels;
 import dev.attn4j.tune.TuneRequest;
 import dev.attn4j.tune.Tunable;
@@ -66,5 +67,10 @@ final class SimdBackend implements Backend {
     @Override
     public BlockKernels blocks() {
         return blocks;
+    }
+
+    @Override
+    public ClassicKernels classic() {
+        return new SimdClassic(attention, parallel);
     }
 }
