@@ -6,6 +6,7 @@ module dev.attn4j.api {
     exports dev.attn4j.api;
     exports dev.attn4j.spi;
     exports dev.attn4j.reference;
+    exports dev.attn4j.tune;
 
     uses dev.attn4j.spi.BackendProvider;
 

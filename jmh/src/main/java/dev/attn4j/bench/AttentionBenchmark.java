@@ -1,5 +1,6 @@
 package dev.attn4j.bench;
 
+import dev.attn4j.bench.ort.OnnxModel;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
@@ -87,7 +88,7 @@ public class AttentionBenchmark {
             opts.setIntraOpNumThreads(Runtime.getRuntime().availableProcessors());
             opts.setInterOpNumThreads(1);
             opts.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-            session = env.createSession(OnnxModels.attention(batch, heads, heads, seqLen, seqLen, headDim, causal, p.scale()),
+            session = env.createSession(OnnxModel.attention(batch, heads, heads, seqLen, seqLen, headDim, headDim, causal, p.scale()),
                     opts);
             inputs = Map.of("Q", tensor(qa, p.qShape()), "K", tensor(ka, p.kShape()), "V", tensor(va, p.vShape()));
             try (OrtSession.Result r = session.run(inputs)) {

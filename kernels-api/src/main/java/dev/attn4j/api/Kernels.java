@@ -409,4 +409,223 @@ public final class Kernels {
     public String toString() {
         return "Kernels[" + backend.name() + "]";
     }
+
+    // ------------------------------------------------------------------ the attention family from the literature
+
+    /**
+     * The score matrix {@code scores [B, H, Sq, Sk]} of score function {@code f} up to {@code stage} of
+     * scale·f(q, k) → softcap → mask → softmax (see {@link ScoreFunction} for the formulas and papers).
+     */
+    public void scores(AttentionProblem p, ScoreFunction f, Tensor q, Tensor k, Mask mask, ScoreStage stage, Tensor scores) {
+        Objects.requireNonNull(p, "problem must not be null");
+        Objects.requireNonNull(stage, "stage must not be null");
+        checkScoreInputs(p, f, q, k, mask);
+        Checks.shape("scores", scores, p.scoreShape(), SCORE_AXES);
+        checkOutput("scores", scores, q, k, null, mask, f);
+        if (f == ScoreFunction.dot()) {
+            backend.attention().scores(p, q, k, mask, stage, scores); // the same function, on the backend's fast path
+            return;
+        }
+        backend.classic().scores(p, f, q, k, mask, stage, scores);
+    }
+
+    /** Fused attention with score function {@code f}: {@code out} = softmax(mask(softcap(scale·f(q, k))))·v. */
+    public void attention(AttentionProblem p, ScoreFunction f, Tensor q, Tensor k, Tensor v, Mask mask, Tensor out) {
+        attention(p, f, q, k, v, mask, out, null);
+    }
+
+    /**
+     * Fused attention with score function {@code f} (dot, general, additive, cosine), every mask, and
+     * {@code lse [B, H, Sq]} (may be null) as in {@link #attention(AttentionProblem, Tensor, Tensor, Tensor, Mask, Tensor, Tensor)}.
+     */
+    public void attention(AttentionProblem p, ScoreFunction f, Tensor q, Tensor k, Tensor v, Mask mask, Tensor out,
+                          Tensor lse) {
+        Objects.requireNonNull(p, "problem must not be null");
+        checkScoreInputs(p, f, q, k, mask);
+        Checks.shape("v", v, p.vShape(), V_AXES);
+        Checks.shape("out", out, p.outShape(), OUT_AXES);
+        checkOutput("out", out, q, k, v, mask, f);
+        if (lse != null) {
+            Checks.shape("lse", lse, new int[] {p.batch(), p.heads(), p.seqQ()}, "batch", "heads", "seqQ");
+            Checks.disjoint("lse", lse, "out", out);
+            checkOutput("lse", lse, q, k, v, mask, f);
+        }
+        if (f == ScoreFunction.dot()) {
+            backend.attention().attention(p, q, k, v, mask, out, lse); // the same function, on the backend's fast path
+            return;
+        }
+        backend.classic().attention(p, f, q, k, v, mask, out, lse);
+    }
+
+    /**
+     * Deterministic hard attention over the {@code topK} best keys (Xu et al. 2015 "hard" attention,
+     * made deterministic; top-1 is argmax attention). Per query row the visible keys are ranked by their
+     * masked score {@code s} (ties: the lower key index first); with {@code S} the selected set,
+     * {@code out = Σ_{j∈S} w_j·v_j}, {@code w_j = exp(s_j)/Σ_{j'∈S} exp(s_j')} — the softmax renormalized over
+     * the selection, so top-1 writes {@code v[argmax]}. A row with fewer visible keys uses those it has;
+     * a fully masked row writes zeros.
+     *
+     * @param topK    keys kept per row, in {@code [1, seqK]}
+     * @param indices null, or {@code B·H·Sq·topK} entries (row-major {@code [B, H, Sq, topK]}) receiving the
+     *                selected keys by decreasing score, −1 where a row has fewer visible keys
+     */
+    public void topKAttention(AttentionProblem p, ScoreFunction f, Tensor q, Tensor k, Tensor v, Mask mask, int topK,
+                              Tensor out, int[] indices) {
+        Objects.requireNonNull(p, "problem must not be null");
+        if (topK < 1 || topK > p.seqK()) {
+            throw new IllegalArgumentException("topK must be in [1, seqK=" + p.seqK() + "] but is " + topK);
+        }
+        checkHard(p, f, q, k, v, mask, out);
+        FamilyChecks.indices(indices, rows(p), topK, "batch·heads·seqQ·topK");
+        backend.classic().topK(p, f, q, k, v, mask, topK, out, indices);
+    }
+
+    /** Argmax (top-1) hard attention: {@code out} = {@code v} at each row's best visible key; see {@link #topKAttention}. */
+    public void argmaxAttention(AttentionProblem p, ScoreFunction f, Tensor q, Tensor k, Tensor v, Mask mask, Tensor out,
+                                int[] indices) {
+        topKAttention(p, f, q, k, v, mask, 1, out, indices);
+    }
+
+    /**
+     * Stochastic hard attention (Xu et al. 2015, "Show, Attend and Tell", §4.1): each query row draws one
+     * key {@code j ~ softmax(s)} and writes {@code out = v[j]}. The draw is the inverse CDF of the row's
+     * weights in key order at {@link #sampleUniform sampleUniform(seed, row)}, {@code row = (b·H + h)·Sq + i}:
+     * reproducible for a seed, independent of the thread count and of the order rows are processed in.
+     * A key of weight 0 is never drawn; a fully masked row writes zeros (index −1).
+     *
+     * @param indices null, or {@code B·H·Sq} entries receiving the drawn keys
+     */
+    public void sampledAttention(AttentionProblem p, ScoreFunction f, Tensor q, Tensor k, Tensor v, Mask mask, long seed,
+                                 Tensor out, int[] indices) {
+        Objects.requireNonNull(p, "problem must not be null");
+        checkHard(p, f, q, k, v, mask, out);
+        FamilyChecks.indices(indices, rows(p), 1, "batch·heads·seqQ");
+        backend.classic().sample(p, f, q, k, v, mask, seed, out, indices);
+    }
+
+    /**
+     * The uniform in [0, 1) that row {@code row} of {@link #sampledAttention} draws with for {@code seed}:
+     * the SplitMix64 finalizer of {@code seed + (row + 1)·0x9E3779B97F4A7C15}, top 53 bits.
+     */
+    public static double sampleUniform(long seed, long row) {
+        long z = seed + (row + 1) * 0x9E3779B97F4A7C15L;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        z ^= z >>> 31;
+        return (z >>> 11) * 0x1.0p-53;
+    }
+
+    /**
+     * Luong's local-p attention (see {@link LocalP} for the formula): the window
+     * {@code [p_t − D, p_t + D]} around the predicted centre, intersected with {@code mask}, Gaussian
+     * weighting with σ = D/2. {@code centres [B, H, Sq]} (may be null) receives each p_t.
+     */
+    public void localPAttention(AttentionProblem p, ScoreFunction f, LocalP local, Tensor q, Tensor k, Tensor v, Mask mask,
+                                Tensor out, Tensor centres) {
+        Objects.requireNonNull(p, "problem must not be null");
+        checkHard(p, f, q, k, v, mask, out);
+        FamilyChecks.localP(p, local);
+        Checks.disjoint("out", out, "local-p weight wp", local.wp());
+        Checks.disjoint("out", out, "local-p vector vp", local.vp());
+        if (centres != null) {
+            Checks.shape("centres", centres, new int[] {p.batch(), p.heads(), p.seqQ()}, "batch", "heads", "seqQ");
+            Checks.disjoint("centres", centres, "out", out);
+            checkOutput("centres", centres, q, k, v, mask, f);
+            Checks.disjoint("centres", centres, "local-p weight wp", local.wp());
+            Checks.disjoint("centres", centres, "local-p vector vp", local.vp());
+        }
+        backend.classic().localP(p, f, local, q, k, v, mask, out, centres);
+    }
+
+    /**
+     * Adds the sinusoidal positional encoding (Vaswani et al. 2017, §3.5) to {@code x [B, S, E]}:
+     * {@code y[b, s, e] = x[b, s, e] + PE(offset + s, e)} with {@code PE(pos, 2i) = sin(pos/10000^(2i/E))},
+     * {@code PE(pos, 2i+1) = cos(pos/10000^(2i/E))}; {@code y} may be {@code x}. {@code offset} ≥ 0 is the
+     * position of the first row (the cache length when decoding).
+     */
+    public void addSinusoidal(Tensor x, int offset, Tensor y) {
+        Checks.rank("x", x, 3);
+        if (offset < 0) {
+            throw new IllegalArgumentException("offset must be >= 0 but is " + offset);
+        }
+        Checks.sameShape("y", y, "x", x);
+        Checks.inPlaceOrDisjoint("y", y, "x", x);
+        backend.classic().addSinusoidal(x, offset, y);
+    }
+
+    /** Writes the sinusoidal table {@code pe [S, E]}: {@code pe[s, e] = PE(offset + s, e)} (see {@link #addSinusoidal}). */
+    public void sinusoidal(int offset, Tensor pe) {
+        Checks.rank("pe", pe, 2);
+        if (offset < 0) {
+            throw new IllegalArgumentException("offset must be >= 0 but is " + offset);
+        }
+        int[] shape = {1, pe.dim(0), pe.dim(1)};
+        Tensor zeros = Tensor.view(new float[1], 0, shape, new long[3]);
+        backend.classic().addSinusoidal(zeros, offset, pe.unsqueeze(0));
+    }
+
+    /** Residual add: {@code y = a + b} elementwise, {@code b} broadcast numpy-style to a's shape; y may be a or b. */
+    public void add(Tensor a, Tensor b, Tensor y) {
+        Checks.notNull("a", a);
+        Checks.float32("a", a);
+        Checks.notNull("b", b);
+        Checks.float32("b", b);
+        Checks.broadcastsTo("b", b, a.shape());
+        Checks.sameShape("y", y, "a", a);
+        Checks.inPlaceOrDisjoint("y", y, "a", a);
+        if (!Checks.sameView(y, b)) {
+            Checks.disjoint("y", y, "b", b);
+        }
+        backend.classic().add(a, b, y);
+    }
+
+    /**
+     * A projection with its epilogue fused: {@code y [M, N]} = {@code x [M, K]}·{@code w [N, K]}ᵀ +
+     * {@code bias [N]} (may be null) + {@code residual [M, N]}; {@code y} may be {@code residual} (in place).
+     */
+    public void linearResidual(Tensor x, Tensor w, Tensor bias, Tensor residual, Tensor y) {
+        Checks.rank("x", x, 2);
+        Checks.rank("w", w, 2);
+        int m = x.dim(0);
+        int kDim = x.dim(1);
+        int n = w.dim(0);
+        Checks.shape("w", w, new int[] {n, kDim}, "N", "K=x.dim(1)");
+        if (bias != null) {
+            Checks.shape("bias", bias, new int[] {n}, "N=w.dim(0)");
+        }
+        Checks.shape("residual", residual, new int[] {m, n}, "M=x.dim(0)", "N=w.dim(0)");
+        Checks.shape("y", y, new int[] {m, n}, "M=x.dim(0)", "N=w.dim(0)");
+        Checks.disjoint("y", y, "x", x);
+        Checks.disjoint("y", y, "w", w);
+        Checks.disjoint("y", y, "bias", bias);
+        Checks.inPlaceOrDisjoint("y", y, "residual", residual);
+        backend.classic().linearResidual(x, w, bias, residual, y);
+    }
+
+    private static void checkScoreInputs(AttentionProblem p, ScoreFunction f, Tensor q, Tensor k, Mask mask) {
+        FamilyChecks.score(p, f);
+        checkQ(p, q);
+        checkK(p, k);
+        Checks.mask(p, mask);
+    }
+
+    private static void checkHard(AttentionProblem p, ScoreFunction f, Tensor q, Tensor k, Tensor v, Mask mask, Tensor out) {
+        checkScoreInputs(p, f, q, k, mask);
+        Checks.shape("v", v, p.vShape(), V_AXES);
+        Checks.shape("out", out, p.outShape(), OUT_AXES);
+        checkOutput("out", out, q, k, v, mask, f);
+    }
+
+    /** An output must not overlap any input, the mask or a weight of the score function. */
+    private static void checkOutput(String name, Tensor out, Tensor q, Tensor k, Tensor v, Mask mask, ScoreFunction f) {
+        Checks.disjoint(name, out, "q", q);
+        Checks.disjoint(name, out, "k", k);
+        Checks.disjoint(name, out, "v", v);
+        Checks.maskDisjoint(name, out, mask);
+        FamilyChecks.disjointFromScore(name, out, f);
+    }
+
+    private static long rows(AttentionProblem p) {
+        return (long) p.batch() * p.heads() * p.seqQ();
+    }
 }

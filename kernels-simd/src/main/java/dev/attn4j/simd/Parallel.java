@@ -108,11 +108,28 @@ final class Parallel {
         }
     }
 
+    /** {@code -Dattn4j.threads=N} (≥ 1), else every available core. */
+    static int threads() {
+        String v = System.getProperty("attn4j.threads");
+        if (v == null || v.isBlank()) {
+            return Runtime.getRuntime().availableProcessors();
+        }
+        try {
+            int n = Integer.parseInt(v.trim());
+            if (n >= 1) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException("-Dattn4j.threads must be an integer >= 1 but is '" + v + "'");
+    }
+
     private static final class DefaultPool {
         static final Parallel PARALLEL = create();
 
         private static Parallel create() {
-            int cores = Runtime.getRuntime().availableProcessors();
+            int cores = threads();
             if (cores <= 1) {
                 return new Parallel(null, 1);
             }

@@ -30,6 +30,11 @@ final class Sgemm {
     private Sgemm() {
     }
 
+    /** {@link #gemm(float, Tensor, Tensor, float, Tensor, Tensor, Tensor, Parallel, GemmConfig)} with the tuned blocking. */
+    static void gemm(float alpha, Tensor a, Tensor b, float beta, Tensor c, Tensor bias, Tensor y, Parallel par) {
+        gemm(alpha, a, b, beta, c, bias, y, par, SimdTuning.gemm(a.dim(0), b.dim(1), a.dim(1)));
+    }
+
     /**
      * y = alpha·a·b + beta·c + bias. {@code a [M, K]}, {@code b [K, N]}, {@code c} null or broadcast to
      * [M, N], {@code bias} null or [N], {@code y [M, N]}; any strides and storage.

@@ -26,6 +26,6 @@ final class SimdAttention implements AttentionKernels {
 
     @Override
     public void attention(AttentionProblem p, Tensor q, Tensor k, Tensor v, Mask mask, Tensor out, Tensor lse) {
-        FlashAttention.run(p, q, k, v, mask, out, lse, parallel, FlashConfig.forProblem(p));
+        FlashAttention.run(p, q, k, v, mask, out, lse, parallel, SimdTuning.flash(p, mask, q));
     }
 }

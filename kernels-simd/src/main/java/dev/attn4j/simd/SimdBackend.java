@@ -3,7 +3,12 @@ package dev.attn4j.simd;
 import dev.attn4j.spi.AttentionKernels;
 import dev.attn4j.spi.Backend;
 import dev.attn4j.spi.BlockKernels;
+import dev.attn4j.spi.ClassicKernels;
 import dev.attn4j.spi.ProjectionKernels;
+import dev.attn4j.tune.TuneRequest;
+import dev.attn4j.tune.Tunable;
+import dev.attn4j.tune.Wisdom;
+import java.util.List;
 
 /** The Vector API backend: stateless kernels over one species ({@link Vec}) and a persistent thread pool. */
 final class SimdBackend implements Backend {
@@ -40,6 +45,16 @@ final class SimdBackend implements Backend {
     }
 
     @Override
+    public Wisdom wisdom() {
+        return SimdTuning.wisdom();
+    }
+
+    @Override
+    public List<Tunable<?>> tunables(TuneRequest request) {
+        return SimdTuning.tunables(request, parallel);
+    }
+
+    @Override
     public AttentionKernels attention() {
         return attention;
     }
@@ -52,5 +67,10 @@ final class SimdBackend implements Backend {
     @Override
     public BlockKernels blocks() {
         return blocks;
+    }
+
+    @Override
+    public ClassicKernels classic() {
+        return new SimdClassic(attention, parallel);
     }
 }

@@ -175,7 +175,7 @@ final class SimdBlocks implements BlockKernels {
 
     @Override
     public void gemm(float alpha, Tensor a, Tensor b, float beta, Tensor c, Tensor y) {
-        Sgemm.gemm(alpha, a, b, beta, c, null, y, parallel, GemmConfig.defaults());
+        Sgemm.gemm(alpha, a, b, beta, c, null, y, parallel);
     }
 
     @Override
@@ -210,7 +210,7 @@ final class SimdBlocks implements BlockKernels {
                 bs = bs.select(0, idx[axis]);
                 ys = ys.select(0, idx[axis]);
             }
-            Sgemm.gemm(1f, as, bs, 0f, null, null, ys, parallel, GemmConfig.defaults());
+            Sgemm.gemm(1f, as, bs, 0f, null, null, ys, parallel);
             Tensor.increment(idx, batchShape);
         }
     }

@@ -14,7 +14,7 @@ final class SimdProjections implements ProjectionKernels {
 
     @Override
     public void linear(Tensor x, Tensor w, Tensor bias, Tensor y) {
-        Sgemm.gemm(1f, x, w.permute(1, 0), 0f, null, bias, y, parallel, GemmConfig.defaults());
+        Sgemm.gemm(1f, x, w.permute(1, 0), 0f, null, bias, y, parallel);
     }
 
     @Override
@@ -22,7 +22,7 @@ final class SimdProjections implements ProjectionKernels {
         int rows = w.dim(0);
         int tokens = p.batch() * p.seqQ();
         Tensor y = Tensor.zeros(tokens, rows);
-        Sgemm.gemm(1f, rows2d(x), w.permute(1, 0), 0f, null, bias, y, parallel, GemmConfig.defaults());
+        Sgemm.gemm(1f, rows2d(x), w.permute(1, 0), 0f, null, bias, y, parallel);
         float[] ya = y.array();
         int qRows = p.heads() * p.headDim();
         int kRows = p.kvHeads() * p.headDim();
@@ -83,10 +83,10 @@ final class SimdProjections implements ProjectionKernels {
         });
         Tensor a = Tensor.of(merged, tokens, width);
         if (evenRows(y)) {
-            Sgemm.gemm(1f, a, wo.permute(1, 0), 0f, null, bias, rows2d(y), parallel, GemmConfig.defaults());
+            Sgemm.gemm(1f, a, wo.permute(1, 0), 0f, null, bias, rows2d(y), parallel);
         } else {
             Tensor tmp = Tensor.zeros(tokens, wo.dim(0));
-            Sgemm.gemm(1f, a, wo.permute(1, 0), 0f, null, bias, tmp, parallel, GemmConfig.defaults());
+            Sgemm.gemm(1f, a, wo.permute(1, 0), 0f, null, bias, tmp, parallel);
             Copies.copy(tmp.reshape(y.shape()), y);
         }
     }

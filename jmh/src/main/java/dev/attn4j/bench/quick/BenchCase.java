@@ -41,6 +41,9 @@ interface BenchCase {
     /** The slice of the last full run's output. */
     Tensor fullOutputSlice();
 
+    /** The same slice of another full-size output (a peer's), given as a contiguous array. */
+    Tensor outputSlice(float[] fullOutput);
+
     /** The output of the last slice run. */
     Tensor sliceOutput();
 

@@ -82,7 +82,7 @@ public final class BenchCommand implements Callable<Integer> {
                 m.gpu() == null ? " · no GPU" : " · GPU " + m.gpu());
         out.printf(Locale.ROOT, "FP32 FMA peak %.0f GFLOP/s (%d threads), copy bandwidth %.1f GB/s%n", m.peakGflops(), probeThreads,
                 m.bandwidthGBs());
-        Peer peer = noPeer ? null : OrtPeers.create(out);
+        Peer peer = noPeer ? null : OrtPeers.create(out, probeThreads);
         List<QuickBench.Result> results;
         try {
             results = QuickBench.run(new QuickBench.Options(quick, names, shape), m, peer, new ProgressBar(System.err));
@@ -102,7 +102,8 @@ public final class BenchCommand implements Callable<Integer> {
             out.println("json: " + json.toAbsolutePath());
         }
         for (QuickBench.Result r : results) {
-            if (r.maxError() != null && !(r.maxError() <= 1e-4)) {
+            // a wrong answer from one of ours fails the command; a peer's is only reported
+            if (names.contains(r.backend()) && r.maxError() != null && !(r.maxError() <= 1e-4)) {
                 out.println("FAIL: " + r.backend() + " " + r.kernel() + " " + r.shape() + " differs from the oracle by " + r.maxError());
                 return 1;
             }

@@ -119,6 +119,11 @@ final class Cases {
         }
 
         @Override
+        public Tensor outputSlice(float[] fullOutput) {
+            return head(Tensor.of(fullOutput, p.outShape()), slice.heads(), slice.seqQ());
+        }
+
+        @Override
         public Tensor sliceOutput() {
             return sliceOut;
         }
@@ -199,6 +204,11 @@ final class Cases {
         }
 
         @Override
+        public Tensor outputSlice(float[] fullOutput) {
+            return Tensor.of(fullOutput, m, n).narrow(0, 0, sliceRows);
+        }
+
+        @Override
         public Tensor sliceOutput() {
             return sliceY;
         }
@@ -274,6 +284,11 @@ final class Cases {
         @Override
         public Tensor fullOutputSlice() {
             return scores.narrow(0, 0, 1).narrow(1, 0, 1);
+        }
+
+        @Override
+        public Tensor outputSlice(float[] fullOutput) {
+            return Tensor.of(fullOutput, p.scoreShape()).narrow(0, 0, 1).narrow(1, 0, 1);
         }
 
         /** Resets the full scores to the raw values, so that the compared slice is one softmax of them. */

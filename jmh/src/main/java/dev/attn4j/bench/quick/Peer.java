@@ -15,6 +15,9 @@ public interface Peer extends AutoCloseable {
     /** Runs the prepared operation once. */
     void run() throws Exception;
 
+    /** Runs the prepared operation once more and returns its output, row-major, for the check against the oracle. */
+    float[] output() throws Exception;
+
     @Override
     void close();
 }

@@ -64,10 +64,10 @@ public final class QuickBench {
             String label = c.kernel() + " " + c.shape();
             progress.update(done, steps, label + " · reference");
             // the oracle on the slice: its speed, and the truth
-            double refSeconds = median(time(() -> c.runSlice(oracle), o.quick() ? 0.0 : 0.5, o.quick() ? 1 : 2));
+            double refSeconds = median(timeFew(() -> c.runSlice(oracle), o.quick() ? 1 : 3));
             Tensor truth = Tensor.of(c.sliceOutput().toFloatArray(), c.sliceOutput().shape());
             double refRate = c.sliceFlops() / refSeconds;
-            results.add(result(c, "reference", refSeconds * c.flops() / c.sliceFlops(), machine, 1.0, null, 0.0));
+            results.add(result(c, "reference", refSeconds * c.flops() / c.sliceFlops(), machine, 1.0, null, null));
             progress.update(++done, steps, label);
             double peerSeconds = Double.NaN;
             if (peer != null) {
@@ -81,7 +81,8 @@ public final class QuickBench {
                                 throw new IllegalStateException(e);
                             }
                         }, minSeconds, 5));
-                        results.add(result(c, peer.name(), peerSeconds, machine, c.flops() / peerSeconds / refRate, 1.0, null));
+                        double peerErr = maxError(truth, c.outputSlice(peer.output()));
+                        results.add(result(c, peer.name(), peerSeconds, machine, c.flops() / peerSeconds / refRate, 1.0, peerErr));
                     }
                 } catch (Exception e) {
                     System.getLogger("dev.attn4j.bench").log(System.Logger.Level.WARNING,
@@ -135,12 +136,21 @@ public final class QuickBench {
 
     /** Warms up, then times runs until {@code minSeconds} have passed and at least {@code minRuns} were made. */
     static double[] time(Runnable r, double minSeconds, int minRuns) {
-        long warmEnd = System.nanoTime() + (long) (Math.min(0.5, minSeconds / 2) * 1e9);
+        // warm-up: until two successive runs agree within 10 % (C2 has compiled the kernel), at least
+        // three runs, at most a few seconds
+        long warmEnd = System.nanoTime() + (long) (Math.max(1.0, 2 * minSeconds) * 1e9);
+        long previous = Long.MAX_VALUE;
         int warm = 0;
-        do {
+        while (true) {
+            long t0 = System.nanoTime();
             r.run();
+            long dt = System.nanoTime() - t0;
             warm++;
-        } while (System.nanoTime() < warmEnd || warm < 2);
+            if ((warm >= 3 && Math.abs(dt - previous) <= 0.1 * previous) || System.nanoTime() > warmEnd) {
+                break;
+            }
+            previous = dt;
+        }
         List<Double> times = new ArrayList<>();
         long end = System.nanoTime() + (long) (minSeconds * 1e9);
         do {
@@ -149,6 +159,18 @@ public final class QuickBench {
             times.add((System.nanoTime() - t0) / 1e9);
         } while (System.nanoTime() < end || times.size() < minRuns);
         return times.stream().mapToDouble(Double::doubleValue).toArray();
+    }
+
+    /** One untimed run, then {@code runs} timed ones: for the slow oracle, whose JIT state matters little. */
+    static double[] timeFew(Runnable r, int runs) {
+        r.run();
+        double[] times = new double[runs];
+        for (int i = 0; i < runs; i++) {
+            long t0 = System.nanoTime();
+            r.run();
+            times[i] = (System.nanoTime() - t0) / 1e9;
+        }
+        return times;
     }
 
     static double median(double[] times) {

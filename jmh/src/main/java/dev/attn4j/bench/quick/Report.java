@@ -111,7 +111,7 @@ public final class Report {
                     .append(String.format(Locale.ROOT, "%.1f %%", 100 * r.peakFraction())).append("</td><td>")
                     .append(r.speedupVsReference() == null ? "–" : fmt(r.speedupVsReference())).append("</td><td>")
                     .append(r.ratioVsOrt() == null ? "–" : String.format(Locale.ROOT, "%.2f", r.ratioVsOrt())).append("</td><td>")
-                    .append(r.maxError() == null ? "oracle" : String.format(Locale.ROOT, "%.1e", r.maxError())).append("</td></tr>");
+                    .append(r.maxError() == null ? "(the oracle)" : String.format(Locale.ROOT, "%.1e", r.maxError())).append("</td></tr>");
         }
         html.append("</table><p>Reference times are measured on a slice of each problem (one batch, one KV group, ≤ 256 query ")
                 .append("rows) and scaled by flops; errors compare that slice of each backend's full output with the float64 ")

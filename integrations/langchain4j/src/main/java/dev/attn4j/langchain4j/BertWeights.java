@@ -1,0 +1,69 @@
+package dev.attn4j.langchain4j;
+
+import java.util.List;
+
+/**
+ * The weights of a BERT encoder in the layouts attn4j's kernels take: every projection as
+ * {@code [out, in]} (ONNX {@code MatMul} initializers are {@code [in, out]} and are transposed once, at
+ * load), Q, K and V packed into one {@code [3·E, E]} matrix whose rows are the Q heads, then K, then V.
+ *
+ * @param hidden          E, the hidden size
+ * @param heads           attention heads
+ * @param headDim         the size of one head; {@code heads·headDim == hidden}
+ * @param intermediate    F, the feed-forward size
+ * @param attentionScale  the multiplier of q·kᵀ (the graph divides by √headDim)
+ * @param wordEmbeddings  {@code [vocab, E]}
+ * @param positionEmbeddings {@code [maxPositions, E]}
+ * @param positionIds     the position id of each position (the graph's {@code position_ids} buffer)
+ * @param typeEmbeddings  {@code [types, E]}
+ * @param embeddingNorm   LayerNorm after the embedding sum
+ * @param layers          the encoder layers, in order
+ */
+record BertWeights(int hidden, int heads, int headDim, int intermediate, float attentionScale,
+                   float[] wordEmbeddings, float[] positionEmbeddings, long[] positionIds, float[] typeEmbeddings,
+                   Norm embeddingNorm, List<Layer> layers) {
+
+    /** The number of rows of {@link #wordEmbeddings()}. */
+    int vocabSize() {
+        return wordEmbeddings.length / hidden;
+    }
+
+    /** The number of token types. */
+    int typeCount() {
+        return typeEmbeddings.length / hidden;
+    }
+
+    /** The longest sequence the position embeddings cover. */
+    int maxPositions() {
+        return positionIds.length;
+    }
+
+    /**
+     * A LayerNorm over the last axis.
+     *
+     * @param scale   {@code [E]}
+     * @param bias    {@code [E]}
+     * @param epsilon added to the variance
+     */
+    record Norm(float[] scale, float[] bias, float epsilon) {
+    }
+
+    /**
+     * One encoder layer: self-attention, output projection, residual + LayerNorm, feed-forward with
+     * GELU, residual + LayerNorm.
+     *
+     * @param qkv          {@code [3·E, E]}
+     * @param qkvBias      {@code [3·E]}
+     * @param output       {@code [E, E]} (input: the heads concatenated)
+     * @param outputBias   {@code [E]}
+     * @param attentionNorm LayerNorm after the attention residual
+     * @param up           {@code [F, E]}
+     * @param upBias       {@code [F]}
+     * @param down         {@code [E, F]}
+     * @param downBias     {@code [E]}
+     * @param outputNorm   LayerNorm after the feed-forward residual
+     */
+    record Layer(float[] qkv, float[] qkvBias, float[] output, float[] outputBias, Norm attentionNorm,
+                 float[] up, float[] upBias, float[] down, float[] downBias, Norm outputNorm) {
+    }
+}

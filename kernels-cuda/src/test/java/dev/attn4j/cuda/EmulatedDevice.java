@@ -1,0 +1,616 @@
+package dev.attn4j.cuda;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * {@link Device} in plain Java: "device memory" is off-heap memory this class allocates (so addresses are
+ * real and distinct from the test's host segments), copies are memory copies, cuBLAS is a column-major
+ * strided-batched GEMM, and every kernel of the manifest is re-implemented from its CUDA source, reading its
+ * arguments in the order the kernel declares them. Running {@link CudaOps} on it under the parity suites
+ * checks everything the Java side decides (staging, strides, write-back, GEMM planning, GQA batching, mask
+ * lowering, variant choice, argument lists) without a GPU; the CUDA kernels themselves need one.
+ */
+final class EmulatedDevice implements Device {
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
+    private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED;
+    private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED;
+    private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED;
+
+    private final Arena arena = Arena.ofShared();
+    private final TreeMap<Long, MemorySegment> blocks = new TreeMap<>();
+    private long live;
+
+    /** Bytes currently allocated (a leak check for the tests). */
+    long liveBytes() {
+        return live;
+    }
+
+    @Override
+    public synchronized long malloc(long bytes, String what) {
+        MemorySegment seg = arena.allocate(Math.max(bytes, 1), 256);
+        blocks.put(seg.address(), seg);
+        live += seg.byteSize();
+        return seg.address();
+    }
+
+    @Override
+    public synchronized void free(long address) {
+        MemorySegment seg = blocks.remove(address);
+        if (seg == null) {
+            throw new IllegalStateException("free of 0x" + Long.toHexString(address) + ", which is not an allocation");
+        }
+        live -= seg.byteSize();
+    }
+
+    /** The memory from {@code address} to the end of its allocation; throws on a stray address. */
+    synchronized MemorySegment at(long address) {
+        Map.Entry<Long, MemorySegment> e = blocks.floorEntry(address);
+        if (e == null || address >= e.getKey() + e.getValue().byteSize()) {
+            throw new IllegalStateException("0x" + Long.toHexString(address) + " is not device memory");
+        }
+        return e.getValue().asSlice(address - e.getKey());
+    }
+
+    @Override
+    public void upload(long dst, MemorySegment host, long byteOffset, long bytes) {
+        MemorySegment.copy(host, byteOffset, at(dst), 0, bytes);
+    }
+
+    @Override
+    public void download(long src, MemorySegment host, long byteOffset, long bytes) {
+        MemorySegment.copy(at(src), 0, host, byteOffset, bytes);
+    }
+
+    @Override
+    public void memsetD32(long dst, int value, long count) {
+        MemorySegment m = at(dst);
+        for (long i = 0; i < count; i++) {
+            m.setAtIndex(I32, i, value);
+        }
+    }
+
+    @Override
+    public synchronized boolean isDevice(MemorySegment segment) {
+        if (!segment.isNative()) {
+            return false;
+        }
+        Map.Entry<Long, MemorySegment> e = blocks.floorEntry(segment.address());
+        return e != null && segment.address() < e.getKey() + e.getValue().byteSize();
+    }
+
+    @Override
+    public void synchronize() {
+    }
+
+    // ---------------------------------------------------------------- element access by storage code
+
+    private float load(long base, int type, long index) {
+        if (base == 0) {
+            throw new IllegalStateException("null pointer read");
+        }
+        MemorySegment m = at(base);
+        return switch (type) {
+            case 0 -> m.getAtIndex(F32, index);
+            case 1 -> Float.float16ToFloat(m.getAtIndex(I16, index));
+            case 2 -> Float.intBitsToFloat(m.getAtIndex(I16, index) << 16);
+            default -> m.get(ValueLayout.JAVA_BYTE, index) != 0 ? 1f : 0f;
+        };
+    }
+
+    private void store(long base, int type, long index, float v) {
+        MemorySegment m = at(base);
+        switch (type) {
+            case 0 -> m.setAtIndex(F32, index, v);
+            case 1 -> m.setAtIndex(I16, index, Float.floatToFloat16(v));
+            case 2 -> {
+                int bits = Float.floatToRawIntBits(v);
+                m.setAtIndex(I16, index, (short) ((bits + 0x7FFF + ((bits >>> 16) & 1)) >>> 16));
+            }
+            default -> m.set(ValueLayout.JAVA_BYTE, index, (byte) (v != 0f ? 1 : 0));
+        }
+    }
+
+    private long loadLong(long base, long index) {
+        return at(base).getAtIndex(I64, index);
+    }
+
+    private int loadInt(long base, long index) {
+        return at(base).getAtIndex(I32, index);
+    }
+
+    // ---------------------------------------------------------------- cuBLAS
+
+    @Override
+    public void gemm(GemmCall c) {
+        // the argument checks of cublas<t>gemmStridedBatched: CUBLAS_STATUS_INVALID_VALUE on the GPU
+        int aRows = c.transa() == GemmPlan.OP_N ? c.m() : c.k();
+        int bRows = c.transb() == GemmPlan.OP_N ? c.k() : c.n();
+        if (c.m() < 0 || c.n() < 0 || c.k() < 0 || c.batch() < 0 || c.lda() < Math.max(1, aRows)
+                || c.ldb() < Math.max(1, bRows) || c.ldc() < Math.max(1, c.m())) {
+            throw new CudaException(c.describe() + " failed: CUBLAS_STATUS_INVALID_VALUE (lda=" + c.lda() + ", ldb="
+                    + c.ldb() + ", ldc=" + c.ldc() + ")");
+        }
+        for (int t = 0; t < c.batch(); t++) {
+            for (int col = 0; col < c.n(); col++) {
+                for (int row = 0; row < c.m(); row++) {
+                    double acc = 0;
+                    for (int e = 0; e < c.k(); e++) {
+                        long ai = c.transa() == GemmPlan.OP_N ? row + (long) e * c.lda() : e + (long) row * c.lda();
+                        long bi = c.transb() == GemmPlan.OP_N ? e + (long) col * c.ldb() : col + (long) e * c.ldb();
+                        acc += (double) load(c.a(), c.aType(), t * c.strideA() + ai) * load(c.b(), c.bType(), t * c.strideB() + bi);
+                    }
+                    long ci = t * c.strideC() + row + (long) col * c.ldc();
+                    double prior = c.beta() == 0f ? 0 : c.beta() * (double) load(c.c(), c.cType(), ci);
+                    store(c.c(), c.cType(), ci, (float) (c.alpha() * acc + prior));
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- kernels
+
+    /** Reads a launch's arguments in declaration order. */
+    private static final class Args {
+        private final KernelArgs a;
+        private int next;
+
+        Args(KernelArgs a) {
+            this.a = a;
+        }
+
+        long p() {
+            return a.bits(next++);
+        }
+
+        int i() {
+            return (int) a.bits(next++);
+        }
+
+        long l() {
+            return a.bits(next++);
+        }
+
+        float f() {
+            return Float.intBitsToFloat((int) a.bits(next++));
+        }
+    }
+
+    /** a4j::Mask of common.cuh. */
+    private final class MaskArgs {
+        final long lo;
+        final long hi;
+        final long lim;
+        final long bm;
+        final long[] bs = new long[4];
+        final long am;
+        final long[] as = new long[4];
+
+        MaskArgs(Args a) {
+            lo = a.p();
+            hi = a.p();
+            lim = a.p();
+            bm = a.p();
+            for (int i = 0; i < 4; i++) {
+                bs[i] = a.l();
+            }
+            am = a.p();
+            for (int i = 0; i < 4; i++) {
+                as[i] = a.l();
+            }
+        }
+
+        int begin(int b, int i, int sk) {
+            if (lo == 0) {
+                return 0;
+            }
+            long v = i + loadLong(lo, b);
+            return (int) Math.max(0, Math.min(v, sk));
+        }
+
+        int end(int b, int i, int sk) {
+            long v = sk;
+            if (hi != 0) {
+                v = Math.min(v, i + loadLong(hi, b));
+            }
+            if (lim != 0) {
+                v = Math.min(v, loadInt(lim, b));
+            }
+            return (int) Math.max(0, v);
+        }
+
+        float dense(int b, int h, int i, int j) {
+            if (bm != 0 && load(bm, 3, b * bs[0] + h * bs[1] + i * bs[2] + j * bs[3]) == 0f) {
+                return Float.NEGATIVE_INFINITY;
+            }
+            return am != 0 ? load(am, 0, b * as[0] + h * as[1] + i * as[2] + j * as[3]) : 0f;
+        }
+    }
+
+    @Override
+    public void launch(KernelTable.Entry kernel, int gridX, int gridY, int gridZ, int block, KernelArgs args) {
+        // the launch limits of every GPU attn4j targets: CUDA_ERROR_INVALID_VALUE on the GPU
+        if (gridX < 1 || gridY < 1 || gridZ < 1 || gridY > 65535 || gridZ > 65535 || block < 32 || block > 1024
+                || block % 32 != 0) {
+            throw new CudaException("cuLaunchKernel(" + kernel.name() + ", grid=" + gridX + "x" + gridY + "x" + gridZ
+                    + ", block=" + block + ") failed: CUDA_ERROR_INVALID_VALUE");
+        }
+        Args a = new Args(args);
+        if (kernel.flash() != null) {
+            flash(kernel.flash(), a, gridX, gridY, gridZ, block);
+            return;
+        }
+        switch (kernel.name()) {
+            case "convert_strided" -> convertStrided(a);
+            case "split_heads_f32" -> {
+                long src = a.p();
+                long dst = a.p();
+                int bb = a.i();
+                int s = a.i();
+                int h = a.i();
+                int d = a.i();
+                long rowStride = a.l();
+                long colOffset = a.l();
+                long idx = 0;
+                for (int b = 0; b < bb; b++) {
+                    for (int hh = 0; hh < h; hh++) {
+                        for (int ss = 0; ss < s; ss++) {
+                            for (int dd = 0; dd < d; dd++) {
+                                store(dst, 0, idx++, load(src, 0, ((long) b * s + ss) * rowStride + colOffset + (long) hh * d + dd));
+                            }
+                        }
+                    }
+                }
+            }
+            case "merge_heads_f32" -> {
+                long src = a.p();
+                long dst = a.p();
+                int bb = a.i();
+                int h = a.i();
+                int s = a.i();
+                int d = a.i();
+                long idx = 0;
+                for (int b = 0; b < bb; b++) {
+                    for (int hh = 0; hh < h; hh++) {
+                        for (int ss = 0; ss < s; ss++) {
+                            for (int dd = 0; dd < d; dd++) {
+                                store(dst, 0, (((long) b * s + ss) * h + hh) * d + dd, load(src, 0, idx++));
+                            }
+                        }
+                    }
+                }
+            }
+            case "mask_accumulate_f32" -> {
+                long dst = a.p();
+                long term = a.p();
+                int type = a.i();
+                int bb = a.i();
+                int h = a.i();
+                int sq = a.i();
+                int sk = a.i();
+                long[] st = {a.l(), a.l(), a.l(), a.l()};
+                long idx = 0;
+                for (int b = 0; b < bb; b++) {
+                    for (int hh = 0; hh < h; hh++) {
+                        for (int i = 0; i < sq; i++) {
+                            for (int j = 0; j < sk; j++) {
+                                float v = load(term, type, b * st[0] + hh * st[1] + i * st[2] + j * st[3]);
+                                store(dst, 0, idx, load(dst, 0, idx) + (type == 3 ? (v != 0f ? 0f : Float.NEGATIVE_INFINITY) : v));
+                                idx++;
+                            }
+                        }
+                    }
+                }
+            }
+            case "masked_softmax_rows_f32" -> maskedSoftmaxRows(a);
+            case "softmax_axis_f32" -> {
+                long x = a.p();
+                long y = a.p();
+                long outer = a.l();
+                int n = a.i();
+                long inner = a.l();
+                for (long o = 0; o < outer; o++) {
+                    for (long in = 0; in < inner; in++) {
+                        long base = o * n * inner + in;
+                        float m = Float.NEGATIVE_INFINITY;
+                        for (int t = 0; t < n; t++) {
+                            m = Math.max(m, load(x, 0, base + t * inner));
+                        }
+                        float sum = 0f;
+                        for (int t = 0; t < n; t++) {
+                            sum += m == Float.NEGATIVE_INFINITY ? 0f : (float) Math.exp(load(x, 0, base + t * inner) - m);
+                        }
+                        float[] out = new float[n];
+                        for (int t = 0; t < n; t++) {
+                            out[t] = m == Float.NEGATIVE_INFINITY ? 0f : (float) Math.exp(load(x, 0, base + t * inner) - m) / sum;
+                        }
+                        for (int t = 0; t < n; t++) {
+                            store(y, 0, base + t * inner, out[t]);
+                        }
+                    }
+                }
+            }
+            case "layer_norm_f32" -> {
+                long x = a.p();
+                long y = a.p();
+                long scale = a.p();
+                long bias = a.p();
+                long mean = a.p();
+                long inv = a.p();
+                long groups = a.l();
+                int n = a.i();
+                float eps = a.f();
+                for (long g = 0; g < groups; g++) {
+                    double s = 0;
+                    for (int t = 0; t < n; t++) {
+                        s += load(x, 0, g * n + t);
+                    }
+                    float mu = (float) (s / n);
+                    double q = 0;
+                    for (int t = 0; t < n; t++) {
+                        double d = load(x, 0, g * n + t) - mu;
+                        q += d * d;
+                    }
+                    float r = (float) (1.0 / Math.sqrt(q / n + eps));
+                    for (int t = 0; t < n; t++) {
+                        float v = (load(x, 0, g * n + t) - mu) * r * load(scale, 0, t);
+                        if (bias != 0) {
+                            v += load(bias, 0, t);
+                        }
+                        store(y, 0, g * n + t, v);
+                    }
+                    if (mean != 0) {
+                        store(mean, 0, g, mu);
+                    }
+                    if (inv != 0) {
+                        store(inv, 0, g, r);
+                    }
+                }
+            }
+            case "gelu_f32" -> {
+                long x = a.p();
+                long y = a.p();
+                long n = a.l();
+                int approx = a.i();
+                for (long i = 0; i < n; i++) {
+                    double v = load(x, 0, i);
+                    double r = approx == 0 ? 0.5 * v * (1 + erf(v / Math.sqrt(2)))
+                            : 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v * v * v)));
+                    store(y, 0, i, (float) r);
+                }
+            }
+            case "rotary_f32" -> {
+                long x = a.p();
+                long y = a.p();
+                long cos = a.p();
+                long sin = a.p();
+                long pos = a.p();
+                int bb = a.i();
+                int h = a.i();
+                int s = a.i();
+                int d = a.i();
+                int rot = a.i();
+                boolean interleaved = a.i() != 0;
+                int half = rot / 2;
+                for (long row = 0; row < (long) bb * h * s; row++) {
+                    int ss = (int) (row % s);
+                    int b = (int) (row / ((long) s * h));
+                    float[] xr = new float[d];
+                    for (int t = 0; t < d; t++) {
+                        xr[t] = load(x, 0, row * d + t);
+                    }
+                    for (int t = 0; t < d; t++) {
+                        if (t < half) {
+                            long at = pos != 0 ? (long) loadInt(pos, (long) b * s + ss) * half + t : ((long) b * s + ss) * half + t;
+                            float c = load(cos, 0, at);
+                            float sn = load(sin, 0, at);
+                            int i1 = interleaved ? 2 * t : t;
+                            int i2 = interleaved ? 2 * t + 1 : t + half;
+                            store(y, 0, row * d + i1, c * xr[i1] - sn * xr[i2]);
+                            store(y, 0, row * d + i2, sn * xr[i1] + c * xr[i2]);
+                        } else if (t >= rot) {
+                            store(y, 0, row * d + t, xr[t]);
+                        }
+                    }
+                }
+            }
+            default -> throw new IllegalStateException("no emulation of kernel " + kernel.name());
+        }
+    }
+
+    private void convertStrided(Args a) {
+        long src = a.p();
+        int st = a.i();
+        long dst = a.p();
+        int dt = a.i();
+        int[] n = new int[6];
+        long[] s = new long[6];
+        long[] d = new long[6];
+        for (int i = 0; i < 6; i++) {
+            n[i] = a.i();
+        }
+        for (int i = 0; i < 6; i++) {
+            s[i] = a.l();
+        }
+        for (int i = 0; i < 6; i++) {
+            d[i] = a.l();
+        }
+        long count = a.l();
+        for (long idx = 0; idx < count; idx++) {
+            long rest = idx;
+            long from = 0;
+            long to = 0;
+            for (int axis = 5; axis >= 1; axis--) {
+                long i = rest % n[axis];
+                rest /= n[axis];
+                from += i * s[axis];
+                to += i * d[axis];
+            }
+            from += rest * s[0];
+            to += rest * d[0];
+            store(dst, dt, to, load(src, st, from));
+        }
+    }
+
+    private void maskedSoftmaxRows(Args a) {
+        long scores = a.p();
+        long lse = a.p();
+        int bb = a.i();
+        int h = a.i();
+        int sq = a.i();
+        int sk = a.i();
+        float scale = a.f();
+        float softcap = a.f();
+        int stage = a.i();
+        MaskArgs mask = new MaskArgs(a);
+        for (long row = 0; row < (long) bb * h * sq; row++) {
+            int i = (int) (row % sq);
+            int hh = (int) (row / sq % h);
+            int b = (int) (row / ((long) sq * h));
+            int kb = mask.begin(b, i, sk);
+            int ke = mask.end(b, i, sk);
+            float max = Float.NEGATIVE_INFINITY;
+            float[] x = new float[sk];
+            for (int j = 0; j < sk; j++) {
+                float v = load(scores, 0, row * sk + j) * scale;
+                if (stage >= 1 && softcap > 0f) {
+                    v = softcap * (float) Math.tanh(v / softcap);
+                }
+                if (stage >= 2) {
+                    v = j < kb || j >= ke ? Float.NEGATIVE_INFINITY : v + mask.dense(b, hh, i, j);
+                }
+                x[j] = v;
+                max = Math.max(max, v);
+            }
+            if (stage == 3) {
+                if (max == Float.NEGATIVE_INFINITY) {
+                    java.util.Arrays.fill(x, 0f);
+                    if (lse != 0) {
+                        store(lse, 0, row, Float.NEGATIVE_INFINITY);
+                    }
+                } else {
+                    float sum = 0f;
+                    for (int j = 0; j < sk; j++) {
+                        x[j] = (float) Math.exp(x[j] - max);
+                        sum += x[j];
+                    }
+                    for (int j = 0; j < sk; j++) {
+                        x[j] /= sum;
+                    }
+                    if (lse != 0) {
+                        store(lse, 0, row, max + (float) Math.log(sum));
+                    }
+                }
+            }
+            for (int j = 0; j < sk; j++) {
+                store(scores, 0, row * sk + j, x[j]);
+            }
+        }
+    }
+
+    private void flash(KernelTable.Flash variant, Args a, int gridX, int gridY, int gridZ, int block) {
+        int type = CudaOps.code(variant.dtype());
+        long q = a.p();
+        long k = a.p();
+        long v = a.p();
+        long o = a.p();
+        long lse = a.p();
+        int bb = a.i();
+        int h = a.i();
+        int kvh = a.i();
+        int sq = a.i();
+        int sk = a.i();
+        int d = a.i();
+        int dv = a.i();
+        float scale = a.f();
+        float softcap = a.f();
+        long[] qs = {a.l(), a.l(), a.l()};
+        long[] ks = {a.l(), a.l(), a.l()};
+        long[] vs = {a.l(), a.l(), a.l()};
+        long[] os = {a.l(), a.l(), a.l()};
+        MaskArgs mask = new MaskArgs(a);
+        // the launch configuration the kernel assumes
+        if (block != 128 || gridY != h || gridZ != bb || (long) gridX * variant.blockRows() < sq
+                || Math.max(d, dv) > variant.maxHeadDim()) {
+            throw new IllegalStateException("flash launch grid=" + gridX + "x" + gridY + "x" + gridZ + " block=" + block
+                    + " does not cover the problem B=" + bb + " H=" + h + " Sq=" + sq + " D=" + d + " Dv=" + dv
+                    + " for " + variant);
+        }
+        for (int b = 0; b < bb; b++) {
+            for (int hh = 0; hh < h; hh++) {
+                int g = hh / (h / kvh);
+                for (int i = 0; i < sq; i++) {
+                    int kb = mask.begin(b, i, sk);
+                    int ke = mask.end(b, i, sk);
+                    float[] s = new float[sk];
+                    float max = Float.NEGATIVE_INFINITY;
+                    for (int j = 0; j < sk; j++) {
+                        s[j] = Float.NEGATIVE_INFINITY;
+                        if (j >= kb && j < ke) {
+                            float dot = 0f;
+                            for (int e = 0; e < d; e++) {
+                                dot += load(q, type, b * qs[0] + hh * qs[1] + i * qs[2] + e)
+                                        * load(k, type, b * ks[0] + g * ks[1] + j * ks[2] + e);
+                            }
+                            float x = dot * scale;
+                            if (softcap > 0f) {
+                                x = softcap * (float) Math.tanh(x / softcap);
+                            }
+                            s[j] = x + mask.dense(b, hh, i, j);
+                        }
+                        max = Math.max(max, s[j]);
+                    }
+                    double sum = 0;
+                    double[] acc = new double[dv];
+                    if (max != Float.NEGATIVE_INFINITY) {
+                        for (int j = 0; j < sk; j++) {
+                            double p = s[j] == Float.NEGATIVE_INFINITY ? 0 : Math.exp(s[j] - max);
+                            sum += p;
+                            if (p != 0) {
+                                for (int e = 0; e < dv; e++) {
+                                    acc[e] += p * load(v, type, b * vs[0] + g * vs[1] + j * vs[2] + e);
+                                }
+                            }
+                        }
+                    }
+                    for (int e = 0; e < dv; e++) {
+                        store(o, type, b * os[0] + hh * os[1] + i * os[2] + e, sum > 0 ? (float) (acc[e] / sum) : 0f);
+                    }
+                    if (lse != 0) {
+                        store(lse, 0, ((long) b * h + hh) * sq + i, sum > 0 ? (float) (max + Math.log(sum)) : Float.NEGATIVE_INFINITY);
+                    }
+                }
+            }
+        }
+    }
+
+    /** erf to about 1e-7 (Abramowitz–Stegun 7.1.26 is too coarse; this is the series / continued fraction). */
+    private static double erf(double x) {
+        double ax = Math.abs(x);
+        if (ax > 6) {
+            return Math.signum(x);
+        }
+        if (ax < 3) {
+            double term = x;
+            double sum = x;
+            double x2 = x * x;
+            for (int n = 1; n < 200; n++) {
+                term *= -x2 / n;
+                double add = term / (2 * n + 1);
+                sum += add;
+                if (Math.abs(add) < 1e-17 * Math.abs(sum)) {
+                    break;
+                }
+            }
+            return 2 / Math.sqrt(Math.PI) * sum;
+        }
+        double kk = ax;
+        for (int n = 80; n >= 1; n--) {
+            kk = ax + (n / 2.0) / kk;
+        }
+        return Math.signum(x) * (1 - Math.exp(-ax * ax) / (Math.sqrt(Math.PI) * kk));
+    }
+}
