@@ -114,6 +114,11 @@ final class RowSoftmax {
         return m;
     }
 
+    /** a ← e^(a − max) in place; returns the sum. */
+    static float expAndSum(float[] a, int off, int n, float max) {
+        return expAndSum(a, off, a, off, n, max);
+    }
+
     /** y ← e^(x − max); returns the sum (float32 lanes, then the lanes in order). */
     static float expAndSum(float[] x, int xo, float[] y, int yo, int n, float max) {
         int i = 0;

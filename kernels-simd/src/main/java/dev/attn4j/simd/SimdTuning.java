@@ -68,17 +68,20 @@ final class SimdTuning {
     }
 
     static String encode(FlashConfig c) {
-        return "bk" + c.keyTile() + "-split" + c.splitBelowItems() + "-min" + c.minKeysPerSplit() + "-max" + c.maxSplits();
+        return "bk" + c.keyTile() + "-split" + c.splitBelowItems() + "-min" + c.minKeysPerSplit() + "-max" + c.maxSplits()
+                + "-qt" + c.queryTilesPerItem();
     }
 
     static FlashConfig decodeFlash(String token) {
         String[] f = token.split("-");
-        if (f.length != 4 || !f[0].startsWith("bk") || !f[1].startsWith("split") || !f[2].startsWith("min")
-                || !f[3].startsWith("max")) {
+        // 4 fields: wisdom written before query tiles were grouped per K/V pass (one tile per item)
+        if (f.length < 4 || f.length > 5 || !f[0].startsWith("bk") || !f[1].startsWith("split") || !f[2].startsWith("min")
+                || !f[3].startsWith("max") || f.length == 5 && !f[4].startsWith("qt")) {
             throw new IllegalArgumentException("not a flash configuration: " + token);
         }
         return new FlashConfig(Integer.parseInt(f[0].substring(2)), Integer.parseInt(f[1].substring(5)),
-                Integer.parseInt(f[2].substring(3)), Integer.parseInt(f[3].substring(3)));
+                Integer.parseInt(f[2].substring(3)), Integer.parseInt(f[3].substring(3)),
+                f.length == 5 ? Integer.parseInt(f[4].substring(2)) : 1);
     }
 
     static String encode(GemmConfig c) {
@@ -169,12 +172,15 @@ final class SimdTuning {
                     : new int[] {e.minKeysPerSplit()};
             int[] maxSplits = splits() ? (exhaustive ? new int[] {2, 4, 8, 16, 32, 64} : new int[] {8, 16, 32})
                     : new int[] {e.maxSplits()};
+            int[] groups = exhaustive ? new int[] {1, 2, 4, 8} : new int[] {e.queryTilesPerItem()};
             List<FlashConfig> list = new ArrayList<>();
             for (int bk : tiles) {
                 for (int mk : minKeys) {
                     for (int ms : maxSplits) {
-                        if (mk >= bk) {
-                            list.add(new FlashConfig(bk, e.splitBelowItems(), mk, ms));
+                        for (int qt : groups) {
+                            if (mk >= bk) {
+                                list.add(new FlashConfig(bk, e.splitBelowItems(), mk, ms, qt));
+                            }
                         }
                     }
                 }

@@ -67,7 +67,7 @@ class SimdTuningTest {
         w.remove("simd", ProblemClass.attention(p, mask, "bhsd"));
         w.remove("simd", SimdTuning.gemmClass(5, 7, 9));
         assertEquals(FlashConfig.forProblem(p), SimdTuning.flash(p, mask, q), "no wisdom: ESTIMATE");
-        FlashConfig tuned = new FlashConfig(48, 16, 96, 4);
+        FlashConfig tuned = new FlashConfig(48, 16, 96, 4, 2);
         w.put(ProblemClass.attention(p, mask, "bhsd"), new Wisdom.Entry("simd", SimdTuning.encode(tuned), 1, 2));
         assertEquals(tuned, SimdTuning.flash(p, mask, q));
         assertEquals(FlashConfig.forProblem(p), SimdTuning.flash(p, Mask.none(), q), "another class keeps ESTIMATE");
@@ -77,6 +77,9 @@ class SimdTuningTest {
         assertEquals("bshd", SimdTuning.layout(Tensor.bshd(new float[2 * 3 * 4 * 5], 2, 3, 4, 5)));
         assertTrue(SimdTuning.layout(Tensor.zeros(2, 4, 3, 5)).equals("bhsd"));
         assertThrows(IllegalArgumentException.class, () -> SimdTuning.decodeFlash("bk64"));
+        // wisdom written before query tiles were grouped still reads, as one tile per K/V pass
+        assertEquals(new FlashConfig(64, 16, 256, 16, 1), SimdTuning.decodeFlash("bk64-split16-min256-max16"));
+        assertEquals(tuned, SimdTuning.decodeFlash(SimdTuning.encode(tuned)));
         assertThrows(IllegalArgumentException.class, () -> SimdTuning.decodeGemm("kc0-mt12"));
     }
 }
