@@ -136,20 +136,29 @@ public final class QuickBench {
 
     /** Warms up, then times runs until {@code minSeconds} have passed and at least {@code minRuns} were made. */
     static double[] time(Runnable r, double minSeconds, int minRuns) {
-        // warm-up: until two successive runs agree within 10 % (C2 has compiled the kernel), at least
-        // three runs, at most a few seconds
-        long warmEnd = System.nanoTime() + (long) (Math.max(1.0, 2 * minSeconds) * 1e9);
-        long previous = Long.MAX_VALUE;
-        int warm = 0;
+        // warm-up: Vector API code runs hundreds of times slower until C2 has compiled it, and an
+        // interpreted run is as steady as a compiled one, so "two runs agree" alone stops too early. Warm
+        // for at least minWarm, then until the best time has not improved by 5 % for three runs (C2 done),
+        // at most maxWarm.
+        long start = System.nanoTime();
+        long minWarm = (long) (Math.max(1.5, 3 * minSeconds) * 1e9);
+        long maxWarm = (long) (Math.max(6.0, 12 * minSeconds) * 1e9);
+        long best = Long.MAX_VALUE;
+        int sinceBest = 0;
         while (true) {
             long t0 = System.nanoTime();
             r.run();
-            long dt = System.nanoTime() - t0;
-            warm++;
-            if ((warm >= 3 && Math.abs(dt - previous) <= 0.1 * previous) || System.nanoTime() > warmEnd) {
+            long now = System.nanoTime();
+            long dt = now - t0;
+            if (dt < 0.95 * best) {
+                best = dt;
+                sinceBest = 0;
+            } else {
+                sinceBest++;
+            }
+            if (now - start > maxWarm || (now - start > minWarm && sinceBest >= 3)) {
                 break;
             }
-            previous = dt;
         }
         List<Double> times = new ArrayList<>();
         long end = System.nanoTime() + (long) (minSeconds * 1e9);
