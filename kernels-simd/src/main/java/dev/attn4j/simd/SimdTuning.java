@@ -167,12 +167,14 @@ final class SimdTuning {
         public List<FlashConfig> candidates(boolean exhaustive) {
             FlashConfig e = estimate();
             // PERF-NOTES: Bk 64 was best and Bk 128 about 10 % slower; the plausible set brackets that
-            int[] tiles = exhaustive ? new int[] {16, 32, 48, 64, 96, 128, 192, 256} : new int[] {32, 64, 128};
+            // measured here (S = 2048, D = 64): the exhaustive best was Bk 256 with 8 query tiles per pass
+            int[] tiles = exhaustive ? new int[] {16, 32, 48, 64, 96, 128, 192, 256} : new int[] {64, 128, 256};
             int[] minKeys = splits() ? (exhaustive ? new int[] {64, 128, 256, 512, 1024} : new int[] {128, 256, 512})
                     : new int[] {e.minKeysPerSplit()};
             int[] maxSplits = splits() ? (exhaustive ? new int[] {2, 4, 8, 16, 32, 64} : new int[] {8, 16, 32})
                     : new int[] {e.maxSplits()};
-            int[] groups = exhaustive ? new int[] {1, 2, 4, 8} : new int[] {e.queryTilesPerItem()};
+            int[] groups = exhaustive ? new int[] {1, 2, 4, 8}
+                    : e.queryTilesPerItem() > 1 ? new int[] {e.queryTilesPerItem(), 2 * e.queryTilesPerItem()} : new int[] {1};
             List<FlashConfig> list = new ArrayList<>();
             for (int bk : tiles) {
                 for (int mk : minKeys) {
