@@ -30,9 +30,80 @@ final class Sgemm {
     private Sgemm() {
     }
 
-    /** {@link #gemm(float, Tensor, Tensor, float, Tensor, Tensor, Tensor, Parallel, GemmConfig)} with the tuned blocking. */
+    /** Rows of A at or below which a product with a transposed row-major B runs as dot products, unpacked. */
+    static final int GEMV_ROWS = 2;
+
+    /**
+     * {@link #gemm(float, Tensor, Tensor, float, Tensor, Tensor, Tensor, Parallel, GemmConfig)} with the tuned
+     * blocking, or {@link #gemv} for one or two rows against a weight stored as rows (a decode step: packing B
+     * would cost as much as the product).
+     */
     static void gemm(float alpha, Tensor a, Tensor b, float beta, Tensor c, Tensor bias, Tensor y, Parallel par) {
+        if (gemvApplies(a, b, beta, c, y)) {
+            gemv(alpha, a, b, bias, y, par);
+            return;
+        }
         gemm(alpha, a, b, beta, c, bias, y, par, SimdTuning.gemm(a.dim(0), b.dim(1), a.dim(1)));
+    }
+
+    static boolean gemvApplies(Tensor a, Tensor b, float beta, Tensor c, Tensor y) {
+        return a.dim(0) <= GEMV_ROWS && a.dim(0) >= 1 && b.dim(1) >= 1 && a.dim(1) >= L
+                && a.array() != null && a.stride(1) == 1
+                && b.array() != null && b.stride(0) == 1
+                && y.array() != null && y.stride(1) == 1
+                && (c == null || beta == 0f);
+    }
+
+    /**
+     * y[r, n] = alpha·Σ_k a[r, k]·b[k, n] + bias[n] where b's columns are contiguous (b = Wᵀ of a row-major W):
+     * one vector dot product per output, W streamed once, columns split into items; each output is summed by
+     * one thread in a fixed order, so the result does not depend on the thread count.
+     */
+    static void gemv(float alpha, Tensor a, Tensor b, Tensor bias, Tensor y, Parallel par) {
+        int m = a.dim(0);
+        int k = a.dim(1);
+        int n = b.dim(1);
+        float[] aa = a.array();
+        float[] bb = b.array();
+        float[] yy = y.array();
+        int aOff = (int) a.offset();
+        int aRow = (int) a.stride(0);
+        int bOff = (int) b.offset();
+        int bCol = (int) b.stride(1);
+        int yOff = (int) y.offset();
+        int yRow = (int) y.stride(0);
+        float[] biasArr = bias == null ? null : bias.toFloatArray();
+        int block = 32;
+        par.forEach((n + block - 1) / block, item -> {
+            float[] lanes = new float[L];
+            int n0 = item * block;
+            int n1 = Math.min(n, n0 + block);
+            for (int r = 0; r < m; r++) {
+                int ar = aOff + r * aRow;
+                for (int col = n0; col < n1; col++) {
+                    int bc = bOff + col * bCol;
+                    FloatVector acc0 = FloatVector.zero(F);
+                    FloatVector acc1 = FloatVector.zero(F);
+                    int kk = 0;
+                    for (; kk <= k - 2 * L; kk += 2 * L) {
+                        acc0 = FloatVector.fromArray(F, aa, ar + kk).fma(FloatVector.fromArray(F, bb, bc + kk), acc0);
+                        acc1 = FloatVector.fromArray(F, aa, ar + kk + L).fma(FloatVector.fromArray(F, bb, bc + kk + L), acc1);
+                    }
+                    for (; kk <= k - L; kk += L) {
+                        acc0 = FloatVector.fromArray(F, aa, ar + kk).fma(FloatVector.fromArray(F, bb, bc + kk), acc0);
+                    }
+                    float s = VMath.sum(acc0.add(acc1), lanes);
+                    for (; kk < k; kk++) {
+                        s = Math.fma(aa[ar + kk], bb[bc + kk], s);
+                    }
+                    float v = alpha * s;
+                    if (biasArr != null) {
+                        v += biasArr[col];
+                    }
+                    yy[yOff + r * yRow + col] = v;
+                }
+            }
+        });
     }
 
     /**
