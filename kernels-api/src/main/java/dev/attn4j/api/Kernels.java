@@ -297,7 +297,23 @@ public final class Kernels {
         Checks.shape("y", y, out);
         Checks.disjoint("y", y, "a", a);
         Checks.disjoint("y", y, "b", b);
-        backend.blocks().matmul(a, b, y);
+        // numpy's rules are applied here, once: 1-D operands are promoted (and the output view given the
+        // matching size-1 axis), batch axes are broadcast, so backends see equal-rank [..., M, K] @ [..., K, N]
+        Tensor a2 = a.rank() == 1 ? a.unsqueeze(0) : a;
+        Tensor b2 = b.rank() == 1 ? b.unsqueeze(1) : b;
+        Tensor y2 = y;
+        if (b.rank() == 1) {
+            y2 = y2.unsqueeze(y2.rank());
+        }
+        if (a.rank() == 1) {
+            y2 = y2.unsqueeze(Math.max(0, y2.rank() - 1));
+        }
+        int rank = y2.rank();
+        int[] aTarget = y2.shape();
+        aTarget[rank - 1] = a2.dim(-1);
+        int[] bTarget = y2.shape();
+        bTarget[rank - 2] = a2.dim(-1);
+        backend.blocks().matmul(a2.broadcastTo(aTarget), b2.broadcastTo(bTarget), y2);
     }
 
     /** The shape of numpy's {@code matmul(a, b)}, or an exception naming both shapes. */

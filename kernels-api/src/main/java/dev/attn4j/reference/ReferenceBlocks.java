@@ -111,29 +111,14 @@ final class ReferenceBlocks implements BlockKernels {
         }
     }
 
-    /** numpy matmul: y[..., m, n] = Σ_k a[..., m, k]·b[..., k, n], batch axes broadcast, 1-D operands promoted. */
+    /** y[..., m, n] = Σ_k a[..., m, k]·b[..., k, n] (batch axes already broadcast by the API). */
     @Override
     public void matmul(Tensor a, Tensor b, Tensor y) {
-        Tensor a2 = a.rank() == 1 ? a.unsqueeze(0) : a;
-        Tensor b2 = b.rank() == 1 ? b.unsqueeze(1) : b;
-        Tensor y2 = y;
-        if (b.rank() == 1) {
-            y2 = y2.unsqueeze(y2.rank());
-        }
-        if (a.rank() == 1) {
-            y2 = y2.unsqueeze(Math.max(0, y2.rank() - 1));
-        }
-        int rank = y2.rank();
-        int[] outShape = y2.shape();
+        int rank = y.rank();
+        int[] outShape = y.shape();
         int m = outShape[rank - 2];
         int n = outShape[rank - 1];
-        int kDim = a2.dim(-1);
-        int[] aTarget = outShape.clone();
-        aTarget[rank - 1] = kDim;
-        int[] bTarget = outShape.clone();
-        bTarget[rank - 2] = kDim;
-        Tensor ab = a2.broadcastTo(aTarget);
-        Tensor bb = b2.broadcastTo(bTarget);
+        int kDim = a.dim(-1);
         int[] batchShape = Arrays.copyOf(outShape, rank - 2);
         int[] idx = new int[rank];
         int[] ia = new int[rank];
@@ -152,11 +137,11 @@ final class ReferenceBlocks implements BlockKernels {
                         ia[rank - 1] = e;
                         ib[rank - 2] = e;
                         ib[rank - 1] = col;
-                        acc += (double) ab.getFloat(ab.indexOf(ia)) * bb.getFloat(bb.indexOf(ib));
+                        acc += (double) a.getFloat(a.indexOf(ia)) * b.getFloat(b.indexOf(ib));
                     }
                     idx[rank - 2] = r;
                     idx[rank - 1] = col;
-                    y2.setFloat(y2.indexOf(idx), (float) acc);
+                    y.setFloat(y.indexOf(idx), (float) acc);
                 }
             }
             Tensor.increment(batchIdx, batchShape);

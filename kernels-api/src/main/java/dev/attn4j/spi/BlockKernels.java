@@ -19,7 +19,10 @@ public interface BlockKernels {
     /** Writes {@code y [M, N]} = alpha·{@code a [M, K]}·{@code b [K, N]} + beta·{@code c} (c broadcast to [M, N], may be null). */
     void gemm(float alpha, Tensor a, Tensor b, float beta, Tensor c, Tensor y);
 
-    /** numpy {@code matmul}: {@code y} = a @ b with batch broadcasting (1-D operands promoted and squeezed). */
+    /**
+     * Batched {@code y [..., M, N]} = {@code a [..., M, K]} @ {@code b [..., K, N]}: the API has already applied
+     * numpy's rules, so the three views have the same rank (≥ 2) and batch shape; broadcast axes have stride 0.
+     */
     void matmul(Tensor a, Tensor b, Tensor y);
 
     /**

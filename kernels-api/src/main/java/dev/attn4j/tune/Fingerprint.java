@@ -44,6 +44,15 @@ public record Fingerprint(String cpu, int vectorBits, int cores, String jdk, Str
     }
 
     static String cpuModel() {
+        return CpuHolder.MODEL;
+    }
+
+    /** /proc/cpuinfo is read once per process. */
+    private static final class CpuHolder {
+        static final String MODEL = readCpuModel();
+    }
+
+    private static String readCpuModel() {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
                 if (line.startsWith("model name")) {

@@ -13,8 +13,8 @@ public final class CudaInfo {
     private CudaInfo() {
     }
 
-    /** Prints the report to standard output. */
-    public static void main(String[] args) {
+    /** The report, one line per finding. */
+    public static String report() {
         CudaBackendProvider.Found found = CudaBackendProvider.found();
         List<Path> dirs = CudaLibraries.searchPath();
         StringBuilder out = new StringBuilder();
@@ -27,6 +27,11 @@ public final class CudaInfo {
                 out.append("  device: ").append(ctx).append('\n');
             }
         }
-        System.out.print(out);
+        return out.toString();
+    }
+
+    /** Writes {@link #report()} to standard output (the bundle's diagnostic entry point). */
+    public static void main(String[] args) {
+        System.out.print(report());
     }
 }

@@ -350,40 +350,28 @@ final class CudaOps {
         writeBack(yd, y);
     }
 
+    /** Batched a [..., M, K] @ b [..., K, N] into y [..., M, N]; the API has promoted and broadcast them. */
     void matmul(Tensor a, Tensor b, Tensor y) {
-        Tensor a2 = a.rank() == 1 ? a.unsqueeze(0) : a;
-        Tensor b2 = b.rank() == 1 ? b.unsqueeze(1) : b;
-        Tensor y2 = y;
-        if (b.rank() == 1) {
-            y2 = y2.unsqueeze(y2.rank());
-        }
-        if (a.rank() == 1) {
-            y2 = y2.unsqueeze(Math.max(0, y2.rank() - 1));
-        }
-        int rank = y2.rank();
-        int[] outShape = y2.shape();
+        int rank = y.rank();
+        int[] outShape = y.shape();
         if (Tensor.count(outShape) == 0) {
             return;
         }
         int m = outShape[rank - 2];
         int n = outShape[rank - 1];
-        int kDim = a2.dim(-1);
-        int[] aTarget = outShape.clone();
-        aTarget[rank - 1] = kDim;
-        int[] bTarget = outShape.clone();
-        bTarget[rank - 2] = kDim;
+        int kDim = a.dim(-1);
         long batch = Tensor.count(Arrays.copyOf(outShape, rank - 2));
         Tensor yd = scratch(DType.FLOAT32, outShape);
         if (kDim == 0) {
             device.memsetD32(addr(yd), 0, yd.elementCount());
         } else {
             // broadcast batch axes are materialized, so that one strided-batched GEMM covers every batch
-            Tensor ad = contiguous(onDevice(a2.broadcastTo(aTarget)), DType.FLOAT32);
-            Tensor bd = contiguous(onDevice(b2.broadcastTo(bTarget)), DType.FLOAT32);
+            Tensor ad = contiguous(onDevice(a), DType.FLOAT32);
+            Tensor bd = contiguous(onDevice(b), DType.FLOAT32);
             gemm(false, false, m, n, kDim, 1f, ad, kDim, (long) m * kDim, bd, n, (long) kDim * n, 0f, yd, n,
                     (long) m * n, Math.toIntExact(batch));
         }
-        writeBack(yd, y2);
+        writeBack(yd, y);
     }
 
     void rotary(Tensor x, Tensor cos, Tensor sin, int[] positions, int rotaryDim, boolean interleaved, Tensor y) {

@@ -180,31 +180,15 @@ final class SimdBlocks implements BlockKernels {
 
     @Override
     public void matmul(Tensor a, Tensor b, Tensor y) {
-        Tensor a2 = a.rank() == 1 ? a.unsqueeze(0) : a;
-        Tensor b2 = b.rank() == 1 ? b.unsqueeze(1) : b;
-        Tensor y2 = y;
-        if (b.rank() == 1) {
-            y2 = y2.unsqueeze(y2.rank());
-        }
-        if (a.rank() == 1) {
-            y2 = y2.unsqueeze(Math.max(0, y2.rank() - 1));
-        }
-        int rank = y2.rank();
-        int[] outShape = y2.shape();
-        int kDim = a2.dim(-1);
-        int[] aTarget = outShape.clone();
-        aTarget[rank - 1] = kDim;
-        int[] bTarget = outShape.clone();
-        bTarget[rank - 2] = kDim;
-        Tensor ab = a2.broadcastTo(aTarget);
-        Tensor bb = b2.broadcastTo(bTarget);
+        int rank = y.rank();
+        int[] outShape = y.shape();
         int[] batchShape = Arrays.copyOf(outShape, rank - 2);
         long batches = Tensor.count(batchShape);
         int[] idx = new int[rank - 2];
         for (long t = 0; t < batches; t++) {
-            Tensor as = ab;
-            Tensor bs = bb;
-            Tensor ys = y2;
+            Tensor as = a;
+            Tensor bs = b;
+            Tensor ys = y;
             for (int axis = 0; axis < rank - 2; axis++) {
                 as = as.select(0, idx[axis]);
                 bs = bs.select(0, idx[axis]);

@@ -28,9 +28,13 @@ final class SimdTuning {
     private SimdTuning() {
     }
 
-    /** The process-wide wisdom for this machine and vector width. */
+    /** The process-wide wisdom for this machine and vector width, opened once (kernels look it up per call). */
     static Wisdom wisdom() {
-        return Wisdom.shared(Vec.BITS, "none");
+        return WisdomHolder.WISDOM;
+    }
+
+    private static final class WisdomHolder {
+        static final Wisdom WISDOM = Wisdom.shared(Vec.BITS, "none");
     }
 
     /** The memory layout label of a logical [B,H,S,D] view. */
