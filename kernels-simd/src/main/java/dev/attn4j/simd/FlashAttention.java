@@ -20,7 +20,7 @@ import jdk.incubator.vector.VectorOperators;
  *       St[j][r] = Σ_d K[j][d]·Qt[d][r]                       (MicroKernels.rowsA, 12 keys × 2 vectors)
  *       St      = softcap → + dense bias → −∞ outside [keyBegin(r), keyEnd(r))
  *       m'      = max(m, max_j St[j]);  α = e^(m − m');  P = e^(St − m');  l = α·l + Σ_j P
- *       Ot[e]   = α·Ot[e] + Σ_j V[j][e]·P[j]                  (MicroKernels.colsA, 12 features × 2 vectors)
+ *       Ot[e]   = α·Ot[e] + Σ_j V[j][e]·P[j]                  (MicroKernels.colsA, 12 features × 2 vectors, α on load)
  *     out[r][e] = Ot[e][r] / l[r]  (0 when l = 0),  lse = m + ln l  (−∞ when l = 0)
  * </pre>
  *
@@ -302,16 +302,17 @@ final class FlashAttention {
         AttentionProblem p = c.p;
         int kss = (int) c.kss;
         int vss = (int) c.vss;
-        MicroKernels.rowsA(c.k, c.kBase(b, h) + j0 * kss, kss, s.qt, 0, BQ, p.headDim(), s.st, 0, BQ, nk, false);
         boolean partial = j0 < (int) s.kb[rows - 1] || j0 + nk > (int) s.ke[0];
         boolean dense = !c.dense.isEmpty();
+        float softcap = p.hasSoftcap() ? p.softcap() : 0f;
+        MicroKernels.rowsA(c.k, c.kBase(b, h) + j0 * kss, kss, s.qt, 0, p.headDim(), s.st, 0, BQ, nk, false);
         if (dense) {
             c.dense.fillTransposed(b, h, i0, rows, j0, nk, s.bias, BQ);
         }
-        maskAndMax(s, nk, j0, partial, dense, p.hasSoftcap() ? p.softcap() : 0f);
+        maskAndMax(s, nk, j0, partial, dense, softcap);
         expAndSum(s, nk);
-        rescale(s.ot, s.alpha, p.valueDim());
-        MicroKernels.colsA(c.v, c.vBase(b, h) + j0 * vss, vss, s.st, 0, BQ, nk, s.ot, 0, BQ, p.valueDim(), true);
+        // Ot = α·Ot + V·P: the rescale rides on the PV kernel's load of Ot
+        MicroKernels.colsA(c.v, c.vBase(b, h) + j0 * vss, vss, s.st, 0, nk, s.ot, 0, BQ, p.valueDim(), true, s.alpha);
     }
 
     /** Transforms the score tile in place and updates the running max; leaves α and the safe max. */
@@ -366,16 +367,6 @@ final class FlashAttention {
             }
             FloatVector l = FloatVector.fromArray(F, s.l, lo);
             l.fma(FloatVector.fromArray(F, s.alpha, lo), sum).intoArray(s.l, lo);
-        }
-    }
-
-    private static void rescale(float[] ot, float[] alpha, int dv) {
-        FloatVector a0 = FloatVector.fromArray(F, alpha, 0);
-        FloatVector a1 = FloatVector.fromArray(F, alpha, L);
-        for (int e = 0; e < dv; e++) {
-            int at = e * BQ;
-            FloatVector.fromArray(F, ot, at).mul(a0).intoArray(ot, at);
-            FloatVector.fromArray(F, ot, at + L).mul(a1).intoArray(ot, at + L);
         }
     }
 

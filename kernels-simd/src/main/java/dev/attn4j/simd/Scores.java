@@ -72,7 +72,7 @@ final class Scores {
             long s3 = scores.stride(3);
             for (int j0 = 0; j0 < sk; j0 += bk) {
                 int nk = Math.min(bk, sk - j0);
-                MicroKernels.rowsA(ka, kBase + j0 * kss, kss, qt, 0, bq, d, s.st, 0, bq, nk, false);
+                MicroKernels.rowsA(ka, kBase + j0 * kss, kss, qt, 0, d, s.st, 0, bq, nk, false);
                 for (int r = 0; r < rows; r++) {
                     long at = s0 + (i0 + r) * s2 + j0 * s3;
                     for (int jj = 0; jj < nk; jj++) {

@@ -23,7 +23,7 @@ import jdk.incubator.vector.FloatVector;
  * split into items, so results do not depend on the thread count.
  */
 final class Sgemm {
-    static final int NR = 2 * L;
+    static final int NR = MicroKernels.NR;
     private static final ThreadLocal<float[]> PACKED = ThreadLocal.withInitial(() -> new float[0]);
     private static final ThreadLocal<float[]> CBUF = ThreadLocal.withInitial(() -> new float[0]);
 
@@ -159,12 +159,12 @@ final class Sgemm {
                 for (int p = 0; p < np; p++) {
                     int bOff = (p0 + p) * k * NR + k0 * NR;
                     for (int blk = 0; blk < full; blk++) {
-                        MicroKernels.colsA12(ap, blk * kc * MicroKernels.MR, MicroKernels.MR, packed, bOff, NR, kc, cbuf,
-                                blk * MicroKernels.MR * ldc + p * NR, ldc, k0 > 0);
+                        MicroKernels.colsA12(ap, blk * kc * MicroKernels.MR, MicroKernels.MR, packed, bOff, kc, cbuf,
+                                blk * MicroKernels.MR * ldc + p * NR, ldc, k0 > 0, null);
                     }
                     if (rest > 0) {
                         int r0 = full * MicroKernels.MR;
-                        MicroKernels.rowsA(aa, aOff + (m0 + r0) * lda + k0, lda, packed, bOff, NR, kc, cbuf,
+                        MicroKernels.rowsA(aa, aOff + (m0 + r0) * lda + k0, lda, packed, bOff, kc, cbuf,
                                 r0 * ldc + p * NR, ldc, rest, k0 > 0);
                     }
                 }
