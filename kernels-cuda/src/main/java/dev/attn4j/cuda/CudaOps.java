@@ -511,13 +511,13 @@ final class CudaOps {
         launch("convert_strided", grid1d(count), 1, 1, BLOCK, a);
     }
 
-    long upload(long[] values) {
+    private long upload(long[] values) {
         long a = workspace.alloc(8L * values.length);
         device.upload(a, MemorySegment.ofArray(values), 0, 8L * values.length);
         return a;
     }
 
-    long upload(int[] values) {
+    private long upload(int[] values) {
         long a = workspace.alloc(4L * values.length);
         device.upload(a, MemorySegment.ofArray(values), 0, 4L * values.length);
         return a;
@@ -571,7 +571,7 @@ final class CudaOps {
     }
 
     /** FP16 or BF16 when both operands share it (tensor-core GEMMs), else FP32. */
-    static DType halfPair(DType a, DType b) {
+    private static DType halfPair(DType a, DType b) {
         return a == b && (a == DType.FLOAT16 || a == DType.BFLOAT16) ? a : DType.FLOAT32;
     }
 
