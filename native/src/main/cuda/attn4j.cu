@@ -4,6 +4,7 @@
 #include "softmax.cu"
 #include "blocks.cu"
 #include "flash.cu"
+#include "classic.cu"
 
 namespace a4j {
 

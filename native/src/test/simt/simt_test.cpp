@@ -1,7 +1,8 @@
 // Runs attn4j's CUDA kernels (the real sources) on the host SIMT harness against float64 references:
 // flash attention for every storage type and a spread of head-dim variants, masks of every kind, GQA and
 // strided layouts; the fused masked softmax at every stage; layer norm; softmax over an axis; the layout
-// kernels (strided conversion, head split/merge, mask folding); GELU and rotary.
+// kernels (strided conversion, head split/merge, mask folding); GELU and rotary; the literature family of
+// classic.cu (classic_tests.h).
 // Built and run by the -Pnvcc build: g++ -std=c++20 -pthread -Ifake -I../../main/cuda simt_test.cpp
 #include "simt.h"
 
@@ -9,6 +10,7 @@
 #include "softmax.cu"
 #include "blocks.cu"
 #include "flash.cu"
+#include "classic.cu"
 
 #include <cstdio>
 #include <random>
@@ -311,18 +313,22 @@ static void elementwise_tests() {
     }
 }
 
+#include "classic_tests.h"
+
 int main() {
     flash_tests();
     softmax_rows_tests();
     block_tests();
     layout_tests();
     elementwise_tests();
+    classic_tests::all();
     if (failures) {
         std::printf("simt_test: %d failures\n", failures);
         return 1;
     }
     std::printf("simt_test: every kernel of kernels.def (flash f32/f16/bf16 d32-d256 with every mask kind, GQA/MQA, "
                 "softcap; masked softmax rows at 4 stages; layer norm; softmax axis; convert_strided; split/merge "
-                "heads; mask accumulate; gelu; rotary) matches float64\n");
+                "heads; mask accumulate; gelu; rotary; l2 normalize, additive scores, top-k, sampling, local-p, "
+                "sinusoidal positions, add, bias + residual epilogue) matches float64\n");
     return 0;
 }

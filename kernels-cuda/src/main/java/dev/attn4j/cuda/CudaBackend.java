@@ -8,13 +8,15 @@ import dev.attn4j.api.Tensor;
 import dev.attn4j.spi.AttentionKernels;
 import dev.attn4j.spi.Backend;
 import dev.attn4j.spi.BlockKernels;
+import dev.attn4j.spi.ClassicKernels;
 import dev.attn4j.spi.ProjectionKernels;
 
 /**
  * The {@code cuda} backend: every SPI kernel on one GPU ({@code -Dattn4j.cuda.device}, default 0) through a
  * {@link CudaContext}. Host tensors are copied in and out per call (see {@link DeviceTensor} for the cost);
  * device tensors ({@link DeviceTensor#asTensor()}) are used in place. Each call runs under the context's
- * lock and returns after the GPU has finished (results are visible to the caller).
+ * lock and returns after the GPU has finished (results are visible to the caller). The literature family
+ * ({@link #classic()}) runs on the GPU too ({@link CudaClassic}), not on the reference fallback.
  */
 final class CudaBackend implements Backend, AttentionKernels, ProjectionKernels, BlockKernels {
     /** System property: the device ordinal the backend uses. */
@@ -28,11 +30,13 @@ final class CudaBackend implements Backend, AttentionKernels, ProjectionKernels,
     private final String description;
     private final CudaOps ops;
     private final Runner runner;
+    private final CudaClassic classic;
 
     CudaBackend(String description, CudaOps ops, Runner runner) {
         this.description = description;
         this.ops = ops;
         this.runner = runner;
+        this.classic = new CudaClassic(new CudaClassicOps(ops), runner);
     }
 
     static CudaBackend open(CudaLibraries.CublasPlan plan) {
@@ -65,6 +69,11 @@ final class CudaBackend implements Backend, AttentionKernels, ProjectionKernels,
     @Override
     public BlockKernels blocks() {
         return this;
+    }
+
+    @Override
+    public ClassicKernels classic() {
+        return classic;
     }
 
     @Override

@@ -24,7 +24,7 @@ import java.util.Arrays;
  * query heads of the group with a key stride of 0, under GQA).
  */
 final class CudaOps {
-    private static final int BLOCK = 256;
+    static final int BLOCK = 256;
     private static final int FLASH_THREADS = 128;
 
     private final Device device;
@@ -40,6 +40,11 @@ final class CudaOps {
     // ================================================================ attention
 
     void scores(AttentionProblem p, Tensor q, Tensor k, Mask mask, ScoreStage stage, Tensor scores) {
+        writeBack(scoresOnDevice(p, q, k, mask, stage), scores);
+    }
+
+    /** Contiguous f32 scores [B, H, Sq, Sk] in the workspace: cuBLAS q·kᵀ, then the row kernel up to {@code stage}. */
+    Tensor scoresOnDevice(AttentionProblem p, Tensor q, Tensor k, Mask mask, ScoreStage stage) {
         Tensor qd = onDevice(q);
         Tensor kd = onDevice(k);
         DType t = halfPair(qd.dtype(), kd.dtype());
@@ -48,7 +53,7 @@ final class CudaOps {
         Tensor s = scratch(DType.FLOAT32, p.scoreShape());
         qkT(p, qd, kd, s);
         rowTransform(p, s, mask, stage, 0L);
-        writeBack(s, scores);
+        return s;
     }
 
     void maskedSoftmax(AttentionProblem p, Mask mask, Tensor scores) {
@@ -120,7 +125,7 @@ final class CudaOps {
     }
 
     /** o [B, H, Sq, Dv] = p·v, p the contiguous probabilities, v contiguous f32. */
-    private void pv(AttentionProblem p, Tensor probs, Tensor v, Tensor o) {
+    void pv(AttentionProblem p, Tensor probs, Tensor v, Tensor o) {
         int g = p.groupSize();
         int sq = p.seqQ();
         int sk = p.seqK();
@@ -140,8 +145,12 @@ final class CudaOps {
     }
 
     /** The fused scale → softcap → mask → softmax kernel over contiguous f32 scores, carried up to {@code stage}. */
-    private void rowTransform(AttentionProblem p, Tensor s, Mask mask, ScoreStage stage, long lseAddr) {
-        DeviceMask m = lowerMask(p, mask);
+    void rowTransform(AttentionProblem p, Tensor s, Mask mask, ScoreStage stage, long lseAddr) {
+        rowTransform(p, s, lowerMask(p, mask), stage, lseAddr);
+    }
+
+    /** {@link #rowTransform(AttentionProblem, Tensor, Mask, ScoreStage, long)} with a mask already lowered. */
+    void rowTransform(AttentionProblem p, Tensor s, DeviceMask m, ScoreStage stage, long lseAddr) {
         KernelArgs a = new KernelArgs().p(addr(s)).p(lseAddr).i(p.batch()).i(p.heads()).i(p.seqQ()).i(p.seqK())
                 .f(p.scale()).f(p.softcap()).i(stage.ordinal());
         m.append(a);
@@ -156,7 +165,7 @@ final class CudaOps {
         }
     }
 
-    private DeviceMask lowerMask(AttentionProblem p, Mask mask) {
+    DeviceMask lowerMask(AttentionProblem p, Mask mask) {
         MaskLowering m = MaskLowering.of(p, mask);
         long lo = m.lo() == null ? 0L : upload(m.lo());
         long hi = m.hi() == null ? 0L : upload(m.hi());
@@ -518,6 +527,18 @@ final class CudaOps {
         device.download(devAddr, host, byteOffset, bytes);
     }
 
+    /** Copies {@code host.length} int32 values from device address {@code devAddr} into {@code host}. */
+    void download(long devAddr, int[] host) {
+        if (host.length > 0) {
+            device.download(devAddr, MemorySegment.ofArray(host), 0, 4L * host.length);
+        }
+    }
+
+    /** Sets {@code count} 32-bit words at {@code dst} to {@code value} (on the stream, before later kernels). */
+    void memsetD32(long dst, int value, long count) {
+        device.memsetD32(dst, value, count);
+    }
+
     /** Bytes from a view's first element to one past its last (strides are non-negative). */
     static long spanBytes(Tensor t) {
         if (t.elementCount() == 0) {
@@ -572,7 +593,7 @@ final class CudaOps {
      * matrices; {@code ld*} are row strides. All FP32 → {@code cublasSgemmStridedBatched}, else
      * {@code cublasGemmStridedBatchedEx} with FP32 compute (see {@link Device.GemmCall}).
      */
-    private void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, Tensor a, long lda, long strideA,
+    void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, Tensor a, long lda, long strideA,
                       Tensor b, long ldb, long strideB, float beta, Tensor c, long ldc, long strideC, int batch) {
         GemmPlan plan = GemmPlan.rowMajor(transA, transB, m, n, k);
         // cuBLAS's first operand is our B, its second our A

@@ -3,6 +3,7 @@ package dev.attn4j.cuda;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -189,6 +190,15 @@ final class EmulatedDevice implements Device {
         final long am;
         final long[] as = new long[4];
 
+        /** Only the structured bounds (the additive kernel's). */
+        MaskArgs(long lo, long hi, long lim) {
+            this.lo = lo;
+            this.hi = hi;
+            this.lim = lim;
+            this.bm = 0;
+            this.am = 0;
+        }
+
         MaskArgs(Args a) {
             lo = a.p();
             hi = a.p();
@@ -306,6 +316,41 @@ final class EmulatedDevice implements Device {
                 }
             }
             case "masked_softmax_rows_f32" -> maskedSoftmaxRows(a);
+            case "l2_normalize_rows_f32" -> l2NormalizeRows(a);
+            case "additive_scores_f32" -> additiveScores(a, gridX, block);
+            case "topk_rows_f32" -> topKRows(a, gridX);
+            case "sample_rows_f32" -> sampleRows(a);
+            case "localp_rows_f32" -> localPRows(a);
+            case "add_sinusoidal_f32" -> addSinusoidal(a);
+            case "add_f32" -> {
+                long x = a.p();
+                long b = a.p();
+                long y = a.p();
+                long n = a.l();
+                long period = a.l();
+                for (long i = 0; i < n; i++) {
+                    store(y, 0, i, load(x, 0, i) + load(b, 0, i % period));
+                }
+            }
+            case "bias_residual_f32" -> {
+                long y = a.p();
+                long bias = a.p();
+                long residual = a.p();
+                int m = a.i();
+                int n = a.i();
+                long rs0 = a.l();
+                long rs1 = a.l();
+                for (long idx = 0; idx < (long) m * n; idx++) {
+                    float r = load(y, 0, idx);
+                    if (bias != 0) {
+                        r += load(bias, 0, idx % n);
+                    }
+                    if (residual != 0) {
+                        r += load(residual, 0, idx / n * rs0 + idx % n * rs1);
+                    }
+                    store(y, 0, idx, r);
+                }
+            }
             case "softmax_axis_f32" -> {
                 long x = a.p();
                 long y = a.p();
@@ -507,6 +552,286 @@ final class EmulatedDevice implements Device {
             }
             for (int j = 0; j < sk; j++) {
                 store(scores, 0, row * sk + j, x[j]);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- the literature family (classic.cu)
+
+    private void l2NormalizeRows(Args a) {
+        long x = a.p();
+        long y = a.p();
+        long rows = a.l();
+        int d = a.i();
+        float eps = a.f();
+        for (long r = 0; r < rows; r++) {
+            float ss = 0f;
+            for (int t = 0; t < d; t++) {
+                float v = load(x, 0, r * d + t);
+                ss += v * v;
+            }
+            float norm = (float) Math.sqrt(ss);
+            float inv = 1f / Math.max(norm, eps);
+            for (int t = 0; t < d; t++) {
+                store(y, 0, r * d + t, load(x, 0, r * d + t) * inv);
+            }
+        }
+    }
+
+    /** As the kernel: 32×32 tiles, and with structured bounds a tile outside every row's interval is left unwritten. */
+    private void additiveScores(Args a, int gridX, int block) {
+        long pq = a.p();
+        long pk = a.p();
+        long va = a.p();
+        long s = a.p();
+        int bb = a.i();
+        int h = a.i();
+        int sq = a.i();
+        int sk = a.i();
+        int hidden = a.i();
+        int pkGroup = a.i();
+        int vStride = a.i();
+        long lo = a.p();
+        long hi = a.p();
+        long lim = a.p();
+        int tile = CudaClassicOps.ADDITIVE_TILE;
+        // each thread takes 4 of the tile's 32 query rows: the kernel needs exactly 256 threads
+        if (block != 256 || h % pkGroup != 0) {
+            throw new IllegalStateException("additive_scores_f32 launched with block=" + block + ", H=" + h + ", pk_group="
+                    + pkGroup);
+        }
+        long tiles = (long) bb * h * ((sq + tile - 1) / tile) * ((sk + tile - 1) / tile);
+        if (gridX > tiles && tiles > 0) {
+            throw new IllegalStateException("additive_scores_f32 grid " + gridX + " > " + tiles + " tiles");
+        }
+        boolean bounded = lo != 0 || hi != 0 || lim != 0;
+        MaskArgs mask = bounded ? new MaskArgs(lo, hi, lim) : null;
+        int pkHeads = h / pkGroup;
+        for (int b = 0; b < bb; b++) {
+            for (int hh = 0; hh < h; hh++) {
+                for (int i0 = 0; i0 < sq; i0 += tile) {
+                    for (int j0 = 0; j0 < sk; j0 += tile) {
+                        if (bounded) {
+                            int last = Math.min(i0 + tile - 1, sq - 1);
+                            if (mask.end(b, last, sk) <= j0 || mask.begin(b, i0, sk) >= j0 + tile) {
+                                continue;
+                            }
+                        }
+                        for (int i = i0; i < Math.min(i0 + tile, sq); i++) {
+                            for (int j = j0; j < Math.min(j0 + tile, sk); j++) {
+                                float acc = 0f;
+                                for (int t = 0; t < hidden; t++) {
+                                    float x = load(pq, 0, (((long) b * h + hh) * sq + i) * hidden + t)
+                                            + load(pk, 0, (((long) b * pkHeads + hh / pkGroup) * sk + j) * hidden + t);
+                                    acc += load(va, 0, (long) hh * vStride + t) * (float) Math.tanh(x);
+                                }
+                                store(s, 0, (((long) b * h + hh) * sq + i) * sk + j, acc);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private void topKRows(Args a, int gridX) {
+        long s = a.p();
+        long v = a.p();
+        long out = a.p();
+        long idx = a.p();
+        long scratch = a.p();
+        int bb = a.i();
+        int h = a.i();
+        int kvh = a.i();
+        int sq = a.i();
+        int sk = a.i();
+        int dv = a.i();
+        int k = a.i();
+        int keys = a.i();
+        // the kernel's contract: a power of two covering the row, and a global slice per block past shared memory
+        if (Integer.bitCount(keys) != 1 || keys < sk || keys >= 2 * Math.max(sk, 1) || k < 1 || k > sk) {
+            throw new IllegalStateException("topk_rows_f32 with Sk=" + sk + ", k=" + k + ", P=" + keys);
+        }
+        if (k > 1 && keys > CudaClassicOps.TOPK_SHARED_KEYS) {
+            if (scratch == 0 || at(scratch).byteSize() < 8L * gridX * keys) {
+                throw new IllegalStateException("topk_rows_f32 needs " + 8L * gridX * keys + " bytes of scratch for grid "
+                        + gridX + " and P=" + keys);
+            }
+        }
+        long rows = (long) bb * h * sq;
+        int g = h / kvh;
+        for (long row = 0; row < rows; row++) {
+            int hh = (int) (row / sq % h);
+            int b = (int) (row / ((long) sq * h));
+            long vBase = ((long) b * kvh + hh / g) * sk * dv;
+            float[] x = new float[sk];
+            Integer[] order = new Integer[sk];
+            int n = 0;
+            for (int j = 0; j < sk; j++) {
+                x[j] = load(s, 0, row * sk + j);
+                if (x[j] != Float.NEGATIVE_INFINITY) {
+                    order[n++] = j;
+                }
+            }
+            // descending score (−0 equal to +0), ties to the lower key: a stable sort of the visible keys
+            Arrays.sort(order, 0, n, (p, q) -> Float.compare(x[q] + 0f, x[p] + 0f));
+            n = Math.min(n, k);
+            float top = n > 0 ? x[order[0]] : 0f;
+            float[] e = new float[n];
+            float sum = 0f;
+            for (int t = 0; t < n; t++) {
+                e[t] = (float) Math.exp(x[order[t]] - top);
+                sum += e[t];
+            }
+            if (idx != 0) {
+                for (int t = 0; t < k; t++) {
+                    at(idx).setAtIndex(I32, row * k + t, t < n ? order[t] : -1);
+                }
+            }
+            for (int d = 0; d < dv; d++) {
+                float acc = 0f;
+                for (int t = 0; t < n; t++) {
+                    acc += e[t] * load(v, 0, vBase + (long) order[t] * dv + d);
+                }
+                store(out, 0, row * dv + d, n > 0 ? acc / sum : 0f);
+            }
+        }
+    }
+
+    private void sampleRows(Args a) {
+        long s = a.p();
+        long v = a.p();
+        long out = a.p();
+        long idx = a.p();
+        int bb = a.i();
+        int h = a.i();
+        int kvh = a.i();
+        int sq = a.i();
+        int sk = a.i();
+        int dv = a.i();
+        long seed = a.l();
+        long rows = (long) bb * h * sq;
+        int g = h / kvh;
+        for (long row = 0; row < rows; row++) {
+            float m = Float.NEGATIVE_INFINITY;
+            for (int j = 0; j < sk; j++) {
+                m = Math.max(m, load(s, 0, row * sk + j));
+            }
+            int key = -1;
+            if (m != Float.NEGATIVE_INFINITY) {
+                double[] w = new double[sk];
+                double total = 0;
+                int last = -1;
+                for (int j = 0; j < sk; j++) {
+                    w[j] = Math.exp((double) load(s, 0, row * sk + j) - m);
+                    total += w[j];
+                    if (w[j] > 0) {
+                        last = j;
+                    }
+                }
+                double target = dev.attn4j.api.Kernels.sampleUniform(seed, row) * total;
+                double c = 0;
+                key = last;
+                for (int j = 0; j < sk; j++) {
+                    c += w[j];
+                    if (w[j] > 0 && c > target) {
+                        key = j;
+                        break;
+                    }
+                }
+            }
+            int hh = (int) (row / sq % h);
+            int b = (int) (row / ((long) sq * h));
+            long vBase = ((long) b * kvh + hh / g) * sk * dv;
+            for (int d = 0; d < dv; d++) {
+                store(out, 0, row * dv + d, key >= 0 ? load(v, 0, vBase + (long) key * dv + d) : 0f);
+            }
+            if (idx != 0) {
+                at(idx).setAtIndex(I32, row, key);
+            }
+        }
+    }
+
+    private void localPRows(Args a) {
+        long s = a.p();
+        long q = a.p();
+        long wp = a.p();
+        long vp = a.p();
+        long v = a.p();
+        long out = a.p();
+        long centres = a.p();
+        int bb = a.i();
+        int h = a.i();
+        int kvh = a.i();
+        int sq = a.i();
+        int sk = a.i();
+        int dim = a.i();
+        int dv = a.i();
+        int hidden = a.i();
+        int wpStride = a.i();
+        int vpStride = a.i();
+        int halfWidth = a.i();
+        long rows = (long) bb * h * sq;
+        int g = h / kvh;
+        double twoSigma2 = 2.0 * (halfWidth / 2.0) * (halfWidth / 2.0);
+        for (long row = 0; row < rows; row++) {
+            int hh = (int) (row / sq % h);
+            int b = (int) (row / ((long) sq * h));
+            double zt = 0;
+            for (int t = 0; t < hidden; t++) {
+                double z = 0;
+                for (int d = 0; d < dim; d++) {
+                    z += (double) load(wp, 0, (long) hh * wpStride + (long) t * dim + d) * load(q, 0, row * dim + d);
+                }
+                zt += load(vp, 0, (long) hh * vpStride + t) * Math.tanh(z);
+            }
+            double pt = sk / (1 + Math.exp(-zt));
+            if (centres != 0) {
+                store(centres, 0, row, (float) pt);
+            }
+            int lo = (int) Math.max(0, Math.ceil(pt - halfWidth));
+            int hi = (int) Math.min(sk - 1, Math.floor(pt + halfWidth));
+            float m = Float.NEGATIVE_INFINITY;
+            for (int j = lo; j <= hi; j++) {
+                m = Math.max(m, load(s, 0, row * sk + j));
+            }
+            double[] acc = new double[dv];
+            if (m != Float.NEGATIVE_INFINITY) {
+                float sum = 0f;
+                for (int j = lo; j <= hi; j++) {
+                    sum += (float) Math.exp(load(s, 0, row * sk + j) - m);
+                }
+                long vBase = ((long) b * kvh + hh / g) * sk * dv;
+                for (int j = lo; j <= hi; j++) {
+                    double dj = j - pt;
+                    float w = (float) Math.exp(load(s, 0, row * sk + j) - m) / sum * (float) Math.exp(-dj * dj / twoSigma2);
+                    store(s, 0, row * sk + j, w);  // the kernel leaves the weights in the score row
+                    for (int d = 0; d < dv; d++) {
+                        acc[d] += w * load(v, 0, vBase + (long) j * dv + d);
+                    }
+                }
+            }
+            for (int d = 0; d < dv; d++) {
+                store(out, 0, row * dv + d, (float) acc[d]);
+            }
+        }
+    }
+
+    private void addSinusoidal(Args a) {
+        long x = a.p();
+        long y = a.p();
+        int bb = a.i();
+        int seq = a.i();
+        int dim = a.i();
+        int offset = a.i();
+        long count = (long) seq * dim;
+        for (long idx = 0; idx < count; idx++) {
+            int e = (int) (idx % dim);
+            long pos = offset + idx / dim;
+            double omega = Math.exp(-Math.log(10000.0) * (e - (e & 1)) / dim);
+            float pe = (float) ((e & 1) == 0 ? Math.sin(pos * omega) : Math.cos(pos * omega));
+            for (int b = 0; b < bb; b++) {
+                store(y, 0, b * count + idx, load(x, 0, b * count + idx) + pe);
             }
         }
     }
