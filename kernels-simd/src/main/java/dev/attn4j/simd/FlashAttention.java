@@ -36,9 +36,8 @@ final class FlashAttention {
     static final int BQ = RV * L;
 
     private static final float NEG_INF = Float.NEGATIVE_INFINITY;
-    /** At most this many query rows take the decode path ({@link #decodeItem}). */
+    /** At most this many query rows take the decode path ({@link #decodeGroup}). */
     static final int DECODE_ROWS = 4;
-    private static final ThreadLocal<float[][]> DECODE = ThreadLocal.withInitial(() -> new float[3][0]);
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
     private static final ThreadLocal<Scratch[]> SLOTS = ThreadLocal.withInitial(() -> new Scratch[0]);
 
@@ -129,7 +128,9 @@ final class FlashAttention {
         MaskEvaluator ev = MaskEvaluator.of(p, mask);
         int qTiles = (p.seqQ() + BQ - 1) / BQ;
         int items = p.batch() * p.heads() * qTiles;
-        int splits = cfg.splits(items, p.seqK());
+        boolean decode = p.seqQ() <= DECODE_ROWS;
+        // decode items are KV groups (the query heads that share one K/V head read it once)
+        int splits = cfg.splits(decode ? p.batch() * p.kvHeads() : items, p.seqK());
         float[] partials = splits > 1 ? new float[items * splits * partialSize(p)] : null;
         Call c = new Call(p, ev, new DenseTerms(ev), cfg,
                 q.array(), q.offset(), q.stride(0), q.stride(1), q.stride(2),
@@ -138,9 +139,13 @@ final class FlashAttention {
                 out.array(), out.offset(), out.stride(0), out.stride(1), out.stride(2),
                 lse, qTiles, splits, partials);
         int bh = p.batch() * p.heads();
-        if (p.seqQ() <= DECODE_ROWS) {
-            // decode: lanes as query rows would leave most lanes idle; one row at a time, lanes along D
-            par.forEach(bh * splits, idx -> decodeItem(c, idx % bh / p.heads(), idx % bh % p.heads(), idx / bh));
+        if (decode) {
+            // decode: lanes as query rows would leave most lanes idle; lanes along D, and every query
+            // row of a KV group against each block of K/V while it is in L1 (GQA decode is bound by
+            // the K/V stream: reading it once per group instead of once per query head)
+            int groups = p.batch() * p.kvHeads();
+            par.forEach(groups * splits, idx -> decodeGroup(c, idx % groups / p.kvHeads(), idx % groups % p.kvHeads(),
+                    idx / groups));
             if (splits > 1) {
                 par.forEach(bh, idx -> merge(c, idx / p.heads(), idx % p.heads(), 0));
             }
@@ -389,120 +394,219 @@ final class FlashAttention {
         }
     }
 
+    /** Per-thread decode buffers, grown on demand. */
+    private static final class DecodeScratch {
+        float[] scores = new float[0];
+        float[] queries = new float[0];
+        float[] acc = new float[0];
+        float[] bias = new float[0];
+        final float[] lanes = new float[L];
+
+        void ensure(int rows, int span, int d, int dv) {
+            if (scores.length < rows * span) {
+                scores = new float[rows * span];
+            }
+            if (queries.length < rows * d) {
+                queries = new float[rows * d];
+            }
+            if (acc.length < rows * dv) {
+                acc = new float[rows * dv];
+            }
+            if (bias.length < span) {
+                bias = new float[span];
+            }
+        }
+    }
+
+    private static final ThreadLocal<DecodeScratch> DECODE_SCRATCH = ThreadLocal.withInitial(DecodeScratch::new);
+
     /**
-     * Decode: the (≤ DECODE_ROWS) rows of (b, h) over one split of the keys, one row at a time with lanes
-     * along the head dims: s_j = q·k_j (vector dot, one reduction per key), the row softmax of
-     * {@link RowSoftmax}, then o += p_j·v_j. Leaves the same (m, l, unnormalized O) as a tile.
+     * Decode: the (≤ DECODE_ROWS) rows of every query head of KV group (b, g) over one split of the keys,
+     * lanes along the head dims. Three passes over the split, the first and last blocked by key tiles
+     * so that each tile of K (then V) is read from memory once for all the group's rows:
+     * s_j = q·k_j for every row; the row softmax of {@link RowSoftmax} on each row's visible keys;
+     * o += p_j·v_j for every row. Leaves the same (m, l, unnormalized O) per query head as a tile.
      */
-    private static void decodeItem(Call c, int b, int h, int split) {
+    private static void decodeGroup(Call c, int b, int g, int split) {
         AttentionProblem p = c.p;
         int rows = p.seqQ();
         int d = p.headDim();
         int dv = p.valueDim();
+        int per = p.heads() / p.kvHeads();
+        int h0 = g * per;
         int kLo = c.ev.keyBegin(b, 0);
         int kHi = c.ev.keyEnd(b, rows - 1);
+        int bk = c.cfg.keyTile();
         if (c.splits > 1) {
-            int bk = c.cfg.keyTile();
             int tiles = Math.max(0, (kHi - kLo + bk - 1) / bk);
-            int per = (tiles + c.splits - 1) / c.splits * bk;
-            int from = kLo + split * per;
-            kHi = Math.min(kHi, from + per);
+            int share = (tiles + c.splits - 1) / c.splits * bk;
+            int from = kLo + split * share;
+            kHi = Math.min(kHi, from + share);
             kLo = from;
         }
-        float[][] buf = DECODE.get();
         int span = Math.max(0, kHi - kLo);
-        if (buf[0].length < Math.max(span, 1) || buf[1].length < Math.max(d, dv) || buf[2].length < Math.max(span, 1)) {
-            buf[0] = new float[Math.max(span, 1)];
-            buf[1] = new float[Math.max(d, dv)];
-            buf[2] = new float[Math.max(span, 1)];
-        }
-        float[] sc = buf[0];
-        float[] vec = buf[1];
-        float[] bias = buf[2];
-        Scratch s = scratch(d, dv, 1);
-        Arrays.fill(s.ot, 0, dv * BQ, 0f);
-        Arrays.fill(s.m, NEG_INF);
-        Arrays.fill(s.l, 0f);
-        int qBase = c.qBase(b, h);
-        int kBase = c.kBase(b, h);
-        int vBase = c.vBase(b, h);
+        int all = per * rows; // row index hh·rows + r
+        DecodeScratch ds = DECODE_SCRATCH.get();
+        ds.ensure(all, Math.max(span, 1), d, dv);
+        float[] sc = ds.scores;
+        float[] qs = ds.queries;
+        float[] acc = ds.acc;
+        int kBase = c.kBase(b, h0);
+        int vBase = c.vBase(b, h0);
         int kss = (int) c.kss;
         int vss = (int) c.vss;
-        for (int r = 0; r < rows; r++) {
-            int from = Math.max(kLo, c.ev.keyBegin(b, r));
-            int to = Math.min(kHi, c.ev.keyEnd(b, r));
-            if (from >= to) {
-                continue;
-            }
-            int n = to - from;
-            int qAt = qBase + r * (int) c.qss;
-            for (int e = 0; e < d; e++) {
-                vec[e] = c.q[qAt + e] * p.scale();
-            }
-            for (int j = 0; j < n; j++) {
-                sc[j] = dot(vec, c.k, kBase + (from + j) * kss, d, s.alpha);
-            }
-            float[] bb = null;
-            if (!c.dense.isEmpty()) {
-                c.dense.fillRow(b, h, r, from, n, bias, 0);
-                bb = bias;
-            }
-            RowSoftmax.transform(sc, 0, n, 1f, p.hasSoftcap() ? p.softcap() : 0f, bb, 0);
-            float max = RowSoftmax.max(sc, 0, n);
-            if (max == NEG_INF) {
-                continue;
-            }
-            float l = RowSoftmax.expAndSum(sc, 0, sc, 0, n, max);
-            Arrays.fill(vec, 0, dv, 0f);
-            for (int j = 0; j < n; j++) {
-                if (sc[j] != 0f) {
-                    axpy(sc[j], c.v, vBase + (from + j) * vss, vec, dv);
+        for (int hh = 0; hh < per; hh++) {
+            int qBase = c.qBase(b, h0 + hh);
+            for (int r = 0; r < rows; r++) {
+                int qAt = qBase + r * (int) c.qss;
+                int at = (hh * rows + r) * d;
+                for (int e = 0; e < d; e++) {
+                    qs[at + e] = c.q[qAt + e] * p.scale();
                 }
             }
-            for (int e = 0; e < dv; e++) {
-                s.ot[e * BQ + r] = vec[e];
-            }
-            s.m[r] = max;
-            s.l[r] = l;
         }
-        if (c.splits > 1) {
-            int at = partialIndex(c, b, h, 0, split);
-            int n = dv * BQ;
-            System.arraycopy(s.ot, 0, c.partials, at, n);
-            System.arraycopy(s.m, 0, c.partials, at + n, BQ);
-            System.arraycopy(s.l, 0, c.partials, at + n + BQ, BQ);
-        } else {
-            finish(c, s, b, h, 0, rows);
+        // pass 1: scores, one K tile at a time for all rows
+        for (int j0 = kLo; j0 < kHi; j0 += bk) {
+            int j1 = Math.min(kHi, j0 + bk);
+            for (int row = 0; row < all; row++) {
+                blockScores(qs, row * d, c.k, kBase + j0 * kss, kss, d, sc, row * span + j0 - kLo, j1 - j0, ds.lanes);
+            }
+        }
+        // pass 2: each row's softmax over its visible keys
+        float[] m = new float[all];
+        float[] l = new float[all];
+        int[] from = new int[all];
+        int[] to = new int[all];
+        for (int hh = 0; hh < per; hh++) {
+            for (int r = 0; r < rows; r++) {
+                int row = hh * rows + r;
+                from[row] = Math.max(kLo, c.ev.keyBegin(b, r));
+                to[row] = Math.min(kHi, c.ev.keyEnd(b, r));
+                m[row] = NEG_INF;
+                if (from[row] >= to[row]) {
+                    continue;
+                }
+                int n = to[row] - from[row];
+                int at = row * span + from[row] - kLo;
+                float[] bb = null;
+                if (!c.dense.isEmpty()) {
+                    c.dense.fillRow(b, h0 + hh, r, from[row], n, ds.bias, 0);
+                    bb = ds.bias;
+                }
+                RowSoftmax.transform(sc, at, n, 1f, p.hasSoftcap() ? p.softcap() : 0f, bb, 0);
+                float max = RowSoftmax.max(sc, at, n);
+                if (max == NEG_INF) {
+                    continue;
+                }
+                m[row] = max;
+                l[row] = RowSoftmax.expAndSum(sc, at, sc, at, n, max);
+            }
+        }
+        // pass 3: o += p_j·v_j, one V tile at a time for all rows
+        Arrays.fill(acc, 0, all * dv, 0f);
+        for (int j0 = kLo; j0 < kHi; j0 += bk) {
+            int j1 = Math.min(kHi, j0 + bk);
+            for (int row = 0; row < all; row++) {
+                if (m[row] == NEG_INF) {
+                    continue;
+                }
+                int lo = Math.max(j0, from[row]);
+                int hi = Math.min(j1, to[row]);
+                if (lo < hi) {
+                    blockAccumulate(sc, row * span + lo - kLo, c.v, vBase + lo * vss, vss, hi - lo, acc, row * dv, dv);
+                }
+            }
+        }
+        Scratch s = scratch(d, dv, 1);
+        for (int hh = 0; hh < per; hh++) {
+            int h = h0 + hh;
+            Arrays.fill(s.ot, 0, dv * BQ, 0f);
+            Arrays.fill(s.m, NEG_INF);
+            Arrays.fill(s.l, 0f);
+            for (int r = 0; r < rows; r++) {
+                int row = hh * rows + r;
+                if (m[row] == NEG_INF) {
+                    continue;
+                }
+                for (int e = 0; e < dv; e++) {
+                    s.ot[e * BQ + r] = acc[row * dv + e];
+                }
+                s.m[r] = m[row];
+                s.l[r] = l[row];
+            }
+            if (c.splits > 1) {
+                int at = partialIndex(c, b, h, 0, split);
+                int n = dv * BQ;
+                System.arraycopy(s.ot, 0, c.partials, at, n);
+                System.arraycopy(s.m, 0, c.partials, at + n, BQ);
+                System.arraycopy(s.l, 0, c.partials, at + n + BQ, BQ);
+            } else {
+                finish(c, s, b, h, 0, rows);
+            }
         }
     }
 
-    /** Σ_e a[e]·b[bo + e] for e &lt; n: lanes, one reduction, scalar tail. */
-    private static float dot(float[] a, float[] b, int bo, int n, float[] tmp) {
+    /**
+     * sc[sAt + j] = q·k_j for j &lt; n (k_j at kAt + j·kss). The decode's hot loops live in small methods
+     * of their own: inlined into one large method, C2 ran out of budget and boxed the vectors.
+     */
+    private static void blockScores(float[] q, int qAt, float[] k, int kAt, int kss, int d, float[] sc, int sAt, int n,
+                                    float[] lanes) {
+        for (int j = 0; j < n; j++) {
+            sc[sAt + j] = dot(q, qAt, k, kAt + j * kss, d, lanes);
+        }
+    }
+
+    /**
+     * acc[aAt + e] += Σ_j w[wAt + j]·v[vAt + j·vss + e] for j &lt; n, e &lt; dv: two vectors of acc held in
+     * registers across the block's keys (the block of V is in L1), so acc is loaded and stored once.
+     */
+    private static void blockAccumulate(float[] w, int wAt, float[] v, int vAt, int vss, int n, float[] acc, int aAt,
+                                        int dv) {
+        int e = 0;
+        for (; e + 2 * L <= dv; e += 2 * L) {
+            FloatVector a0 = FloatVector.fromArray(F, acc, aAt + e);
+            FloatVector a1 = FloatVector.fromArray(F, acc, aAt + e + L);
+            for (int j = 0; j < n; j++) {
+                FloatVector wj = FloatVector.broadcast(F, w[wAt + j]);
+                int at = vAt + j * vss + e;
+                a0 = FloatVector.fromArray(F, v, at).fma(wj, a0);
+                a1 = FloatVector.fromArray(F, v, at + L).fma(wj, a1);
+            }
+            a0.intoArray(acc, aAt + e);
+            a1.intoArray(acc, aAt + e + L);
+        }
+        for (; e + L <= dv; e += L) {
+            FloatVector a0 = FloatVector.fromArray(F, acc, aAt + e);
+            for (int j = 0; j < n; j++) {
+                a0 = FloatVector.fromArray(F, v, vAt + j * vss + e).fma(FloatVector.broadcast(F, w[wAt + j]), a0);
+            }
+            a0.intoArray(acc, aAt + e);
+        }
+        for (; e < dv; e++) {
+            float a = acc[aAt + e];
+            for (int j = 0; j < n; j++) {
+                a = Math.fma(w[wAt + j], v[vAt + j * vss + e], a);
+            }
+            acc[aAt + e] = a;
+        }
+    }
+
+    /** Σ_e a[ao + e]·b[bo + e] for e &lt; n: lanes, one reduction, scalar tail. */
+    private static float dot(float[] a, int ao, float[] b, int bo, int n, float[] tmp) {
         int e = 0;
         float sum = 0f;
         if (n >= L) {
             FloatVector acc = FloatVector.zero(F);
             for (; e < F.loopBound(n); e += L) {
-                acc = FloatVector.fromArray(F, a, e).fma(FloatVector.fromArray(F, b, bo + e), acc);
+                acc = FloatVector.fromArray(F, a, ao + e).fma(FloatVector.fromArray(F, b, bo + e), acc);
             }
             sum = VMath.sum(acc, tmp);
         }
         for (; e < n; e++) {
-            sum += a[e] * b[bo + e];
+            sum += a[ao + e] * b[bo + e];
         }
         return sum;
-    }
-
-    /** acc[e] += w·x[xo + e] for e &lt; n. */
-    private static void axpy(float w, float[] x, int xo, float[] acc, int n) {
-        int e = 0;
-        FloatVector wv = FloatVector.broadcast(F, w);
-        for (; e < F.loopBound(n); e += L) {
-            FloatVector.fromArray(F, x, xo + e).fma(wv, FloatVector.fromArray(F, acc, e)).intoArray(acc, e);
-        }
-        for (; e < n; e++) {
-            acc[e] += w * x[xo + e];
-        }
     }
 
     /** Merges the splits of one query tile in split order: O = Σ e^(m_s − M)·O_s / Σ e^(m_s − M)·l_s. */
