@@ -93,8 +93,8 @@ final class TuneCommand implements Callable<Integer> {
             for (Planner.Measurement x : plan.measurements()) {
                 boolean chosen = x.config().equals(plan.encoded());
                 rows.add(new String[] {label, x.config(), x.failure() != null ? "dropped: " + x.failure() : nanos(x.medianNanos())
-                        + " ± " + nanos(x.spreadNanos()), chosen ? "yes" : "", x.failure() != null ? "" : speedup(plan.estimateNanos(),
-                        x.medianNanos())});
+                        + " ± " + nanos(x.spreadNanos()), chosen ? "yes" : "", x.failure() != null ? "" : Double.isNaN(x.ratio()) ? speedup(plan.estimateNanos(),
+                        x.medianNanos()) : String.format(Locale.ROOT, "%.2f ± %.2f", 1.0 / x.ratio(), x.ratioSpread() / (x.ratio() * x.ratio()))});
             }
         }
         out.printf(Locale.ROOT, "%-46s %-28s %-24s %-13s %s%n", "problem class", "candidate", "median", "chosen", "× ESTIMATE");

@@ -11,8 +11,10 @@ import java.util.Objects;
  * timing; MEASURE and EXHAUSTIVE first look in the {@link Wisdom}, and otherwise check every candidate
  * against the reference (dropping, with a log line, those that fail), time each (warm-up, then the
  * median of several runs), and keep the fastest only when it beats the default by more than the
- * measured spread. The choice is remembered in the wisdom. Tuning is an explicit step: nothing here
- * runs on a kernel's hot path.
+ * measured spread (of its per-round time ratio to the default: rounds interleave the candidates, so the
+ * ratio is immune to the drift of a shared machine that widens each candidate's own spread). The
+ * choice is remembered in the wisdom. Tuning is an explicit step: nothing here runs on a kernel's hot
+ * path.
  */
 public final class Planner {
     private static final System.Logger LOG = System.getLogger("dev.attn4j.tune");
@@ -28,8 +30,17 @@ public final class Planner {
      * @param spreadNanos  interquartile range of the runs
      * @param runs         timed runs
      * @param failure      why the candidate was dropped, or null
+     * @param ratio        median over the rounds of this candidate's time over the first candidate's (the
+     *                     ESTIMATE default) in the same round; NaN when not timed
+     * @param ratioSpread  the 95 % confidence half-width of that median ratio, 1.82·IQR/√rounds (the median's
+     *                     standard error is 1.2533·σ/√n, and σ ≈ IQR/1.349 for near-normal noise)
      */
-    public record Measurement(String config, double medianNanos, double spreadNanos, int runs, String failure) {
+    public record Measurement(String config, double medianNanos, double spreadNanos, int runs, String failure,
+                              double ratio, double ratioSpread) {
+        /** A measurement without paired ratios (a dropped candidate). */
+        public Measurement(String config, double medianNanos, double spreadNanos, int runs, String failure) {
+            this(config, medianNanos, spreadNanos, runs, failure, Double.NaN, Double.NaN);
+        }
     }
 
     /**
@@ -114,7 +125,11 @@ public final class Planner {
         Measurement bestM = null;
         Measurement estimateM = valid.get(0) == estimate ? timed.get(0) : null;
         for (int i = 0; i < valid.size(); i++) {
-            if (bestM == null || timed.get(i).medianNanos() < bestM.medianNanos()) {
+            // with the default timed, candidates are ranked by their paired ratio to it: a shared machine's
+            // drift moves every candidate of a round alike and cancels in the ratio, not in the medians
+            double key = estimateM != null ? timed.get(i).ratio() : timed.get(i).medianNanos();
+            double bestKey = bestM == null ? Double.POSITIVE_INFINITY : estimateM != null ? bestM.ratio() : bestM.medianNanos();
+            if (key < bestKey) {
                 best = valid.get(i);
                 bestM = timed.get(i);
             }
@@ -124,12 +139,9 @@ public final class Planner {
         }
         C chosen = best;
         Measurement chosenM = bestM;
-        if (estimateM != null && bestM != estimateM) {
-            double spread = Math.max(bestM.spreadNanos(), estimateM.spreadNanos());
-            if (estimateM.medianNanos() - bestM.medianNanos() <= spread) {
-                chosen = estimate; // the win is inside the noise: keep the default
-                chosenM = estimateM;
-            }
+        if (estimateM != null && bestM != estimateM && 1.0 - bestM.ratio() <= bestM.ratioSpread()) {
+            chosen = estimate; // the win is inside the noise of the paired ratios: keep the default
+            chosenM = estimateM;
         }
         double estimateNanos = estimateM == null ? chosenM.medianNanos() : estimateM.medianNanos();
         String token = t.encode(chosen);
@@ -143,7 +155,8 @@ public final class Planner {
      * Times the candidates in rounds, one run of each per round, so that JIT warm-up, frequency changes and
      * a busy neighbour fall on every candidate alike: first a warm-up of the first candidate until two runs
      * agree within 10 % (at most a quarter of the budget), then rounds until the budget is used (at least 5,
-     * at most 200); each candidate's median and interquartile range over its rounds.
+     * at most 200); each candidate's median and interquartile range over its rounds, and the median and
+     * the 95 % confidence half-width of its per-round ratio to the first candidate.
      */
     static <C> List<Measurement> timeRoundRobin(Tunable<C> t, List<C> configs, List<String> tokens, double seconds,
                                                 Listener listener, int offset) {
@@ -179,13 +192,29 @@ public final class Planner {
             rounds++;
         } while (rounds < 5 || (System.nanoTime() < end && rounds < 200));
         List<Measurement> out = new ArrayList<>();
+        List<Long> first = times.get(0);
         for (int i = 0; i < configs.size(); i++) {
-            long[] s = times.get(i).stream().mapToLong(Long::longValue).toArray();
-            Arrays.sort(s);
-            double median = s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2.0;
-            double spread = s[(3 * s.length) / 4] - s[s.length / 4];
-            out.add(new Measurement(tokens.get(i), median, spread, s.length, null));
+            List<Long> mine = times.get(i);
+            double[] s = mine.stream().mapToDouble(Long::doubleValue).toArray();
+            double[] r = new double[mine.size()];
+            for (int k = 0; k < r.length; k++) {
+                r[k] = mine.get(k) / (double) first.get(k);
+            }
+            out.add(new Measurement(tokens.get(i), median(s), iqr(s), s.length, null, median(r),
+                    1.82 * iqr(r) / Math.sqrt(r.length)));
         }
         return out;
+    }
+
+    private static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2.0;
+    }
+
+    private static double iqr(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        return s[(3 * s.length) / 4] - s[s.length / 4];
     }
 }

@@ -38,6 +38,8 @@ final class FlashAttention {
     private static final float NEG_INF = Float.NEGATIVE_INFINITY;
     /** At most this many query rows take the decode path ({@link #decodeGroup}). */
     static final int DECODE_ROWS = 4;
+    /** Keys per K (then V) tile in the decode passes: 64 keys × D ≤ 128 floats = 32 KiB, inside L1. */
+    private static final int DECODE_TILE = 64;
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
     private static final ThreadLocal<Scratch[]> SLOTS = ThreadLocal.withInitial(() -> new Scratch[0]);
 
@@ -465,9 +467,9 @@ final class FlashAttention {
                 }
             }
         }
-        // pass 1: scores, one K tile at a time for all rows
-        for (int j0 = kLo; j0 < kHi; j0 += bk) {
-            int j1 = Math.min(kHi, j0 + bk);
+        // pass 1: scores, one K tile at a time for all rows (DECODE_TILE keys: in L1 for D ≤ 128)
+        for (int j0 = kLo; j0 < kHi; j0 += DECODE_TILE) {
+            int j1 = Math.min(kHi, j0 + DECODE_TILE);
             for (int row = 0; row < all; row++) {
                 blockScores(qs, row * d, c.k, kBase + j0 * kss, kss, d, sc, row * span + j0 - kLo, j1 - j0, ds.lanes);
             }
@@ -504,8 +506,8 @@ final class FlashAttention {
         }
         // pass 3: o += p_j·v_j, one V tile at a time for all rows
         Arrays.fill(acc, 0, all * dv, 0f);
-        for (int j0 = kLo; j0 < kHi; j0 += bk) {
-            int j1 = Math.min(kHi, j0 + bk);
+        for (int j0 = kLo; j0 < kHi; j0 += DECODE_TILE) {
+            int j1 = Math.min(kHi, j0 + DECODE_TILE);
             for (int row = 0; row < all; row++) {
                 if (m[row] == NEG_INF) {
                     continue;

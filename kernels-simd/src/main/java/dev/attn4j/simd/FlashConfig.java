@@ -1,13 +1,16 @@
 package dev.attn4j.simd;
 
 import dev.attn4j.api.AttentionProblem;
+import dev.attn4j.api.Mask;
 
 /**
  * Tile sizes of the fused attention kernel, the one place they come from (the autotuner drives them
  * through {@link #forProblem} or by passing its own instance).
  *
  * <p>The query tile is fixed by the micro-kernels at two vectors of rows ({@link FlashAttention#BQ}:
- * 32 rows at 512 bits). PERF-NOTES: Bq 32–64 with Bk 64 was best, Bk 128 ≈ 10 % slower.
+ * 32 rows at 512 bits). PERF-NOTES: Bq 32–64 with Bk 64 was best, Bk 128 ≈ 10 % slower — on the
+ * prototype; here, with the output tile's rescale folded into the P·V kernel, Bk 256 wins without a
+ * diagonal mask (see {@link #forProblem(AttentionProblem, Mask)}).
  *
  * @param keyTile           keys per tile (Bk), ≥ 1
  * @param splitBelowItems   split keys across work items when batch·heads·query tiles is below this
@@ -27,16 +30,44 @@ record FlashConfig(int keyTile, int splitBelowItems, int minKeysPerSplit, int ma
         }
     }
 
-    /**
-     * The default table: Bk = 64 everywhere (PERF-NOTES prototype). Splitting keys pays once there are
-     * fewer work items than a few per core; the split count depends on the problem only, never on the
-     * thread count, so results are identical for any parallelism. Four query tiles share each pass over
-     * K/V once there are enough of them (≥ 64 tiles in all, so that ≥ 16 items remain to balance).
-     */
+    /** {@link #forProblem(AttentionProblem, Mask)} for a problem without a mask. */
     static FlashConfig forProblem(AttentionProblem p) {
+        return forProblem(p, Mask.none());
+    }
+
+    /**
+     * The default table (ESTIMATE), each rule from a measurement on the development machine:
+     * <ul>
+     * <li>Bk = 256 when no causal or sliding-window mask cuts the rows and there are ≥ 512 keys: the P·V
+     * kernel loads and stores the output tile once per key tile, and the online softmax's per-tile
+     * bookkeeping is paid once per 256 keys (exhaustive tuning at S = 512 and 2048, D = 64: Bk 256 with 8
+     * query tiles per pass 5–15 % faster than Bk 64 with 4). With a diagonal mask Bk stays 64: the tiles
+     * that cross the diagonal run in full, and larger ones waste more (Bk 256 measured 5–20 % slower on
+     * causal prefill), as do short rows.
+     * <li>Splitting keys pays once there are fewer work items than a few per core; the split count
+     * depends on the problem only, never on the thread count, so results are identical for any
+     * parallelism.
+     * <li>Query tiles share each pass over K/V once there are enough of them: 8 with ≥ 128 tiles in all
+     * (Bk 256), 4 with ≥ 64, so that ≥ 16 items remain to balance the threads.
+     * </ul>
+     */
+    static FlashConfig forProblem(AttentionProblem p, Mask mask) {
         int bq = FlashAttention.BQ;
         long tiles = (long) p.batch() * p.heads() * ((p.seqQ() + bq - 1) / bq);
-        return new FlashConfig(64, 16, 256, 16, tiles >= 64 ? 4 : 1);
+        boolean wide = p.seqK() >= 512 && !diagonal(mask);
+        int keyTile = wide ? 256 : 64;
+        int perItem = wide && tiles >= 128 ? 8 : tiles >= 64 ? 4 : 1;
+        return new FlashConfig(keyTile, 16, 256, 16, perItem);
+    }
+
+    /** Whether the mask cuts rows along a diagonal band (causal or sliding window, alone or composed). */
+    private static boolean diagonal(Mask mask) {
+        return switch (mask) {
+            case Mask.Causal c -> true;
+            case Mask.SlidingWindow w -> true;
+            case Mask.All all -> all.masks().stream().anyMatch(FlashConfig::diagonal);
+            default -> false;
+        };
     }
 
     /** Number of key splits for a problem with {@code items} (batch, head, query tile) items. */

@@ -52,7 +52,7 @@ final class SimdTuning {
         ProblemClass pc = ProblemClass.attention(p, mask, layout(q));
         Wisdom.Entry e = wisdom().get(BACKEND, pc);
         if (e == null) {
-            return FlashConfig.forProblem(p);
+            return FlashConfig.forProblem(p, mask);
         }
         return FLASH.computeIfAbsent(e.config(), SimdTuning::decodeFlash);
     }
@@ -158,7 +158,7 @@ final class SimdTuning {
 
         @Override
         public FlashConfig estimate() {
-            return FlashConfig.forProblem(p);
+            return FlashConfig.forProblem(p, mask);
         }
 
         /** Whether this problem has so few work items that the keys are split (decode). */
@@ -178,7 +178,8 @@ final class SimdTuning {
             int[] maxSplits = splits() ? (exhaustive ? new int[] {2, 4, 8, 16, 32, 64} : new int[] {8, 16, 32})
                     : new int[] {e.maxSplits()};
             int[] groups = exhaustive ? new int[] {1, 2, 4, 8}
-                    : e.queryTilesPerItem() > 1 ? new int[] {e.queryTilesPerItem(), 2 * e.queryTilesPerItem()} : new int[] {1};
+                    : e.queryTilesPerItem() > 1
+                    ? new int[] {e.queryTilesPerItem() / 2, e.queryTilesPerItem(), 2 * e.queryTilesPerItem()} : new int[] {1};
             List<FlashConfig> list = new ArrayList<>();
             for (int bk : tiles) {
                 for (int mk : minKeys) {

@@ -66,7 +66,7 @@ class SimdTuningTest {
         // the test wisdom file lives in target/ and outlives a run: start from a clean slate
         w.remove("simd", ProblemClass.attention(p, mask, "bhsd"));
         w.remove("simd", SimdTuning.gemmClass(5, 7, 9));
-        assertEquals(FlashConfig.forProblem(p), SimdTuning.flash(p, mask, q), "no wisdom: ESTIMATE");
+        assertEquals(FlashConfig.forProblem(p, mask), SimdTuning.flash(p, mask, q), "no wisdom: ESTIMATE");
         FlashConfig tuned = new FlashConfig(48, 16, 96, 4, 2);
         w.put(ProblemClass.attention(p, mask, "bhsd"), new Wisdom.Entry("simd", SimdTuning.encode(tuned), 1, 2));
         assertEquals(tuned, SimdTuning.flash(p, mask, q));
