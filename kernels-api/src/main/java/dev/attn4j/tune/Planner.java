@@ -69,8 +69,12 @@ public final class Planner {
         void candidate(int index, int count, String config);
     }
 
-    /** Plans with a budget of about {@code secondsBudget} of timing for the whole class. */
+    /**
+     * Plans with a budget of about {@code secondsBudget} for the whole class: the reference checks and
+     * the timing together (the timing gets what the checks leave, and always at least five rounds).
+     */
     public static <C> Plan<C> plan(Tunable<C> t, TuningMode mode, Wisdom wisdom, double secondsBudget, Listener listener) {
+        long started = System.nanoTime();
         Objects.requireNonNull(t, "tunable");
         Objects.requireNonNull(mode, "mode");
         C estimate = t.estimate();
@@ -119,7 +123,8 @@ public final class Planner {
         if (valid.isEmpty()) {
             throw new IllegalStateException("tuning " + t.problemClass().key() + ": every candidate failed its check");
         }
-        List<Measurement> timed = timeRoundRobin(t, valid, tokens, secondsBudget, listener, candidates.size());
+        double left = Math.max(0.0, secondsBudget - (System.nanoTime() - started) / 1e9);
+        List<Measurement> timed = timeRoundRobin(t, valid, tokens, left, listener, candidates.size());
         measurements.addAll(timed);
         C best = null;
         Measurement bestM = null;

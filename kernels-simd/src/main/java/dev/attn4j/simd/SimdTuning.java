@@ -178,8 +178,7 @@ final class SimdTuning {
             int[] maxSplits = splits() ? (exhaustive ? new int[] {2, 4, 8, 16, 32, 64} : new int[] {8, 16, 32})
                     : new int[] {e.maxSplits()};
             int[] groups = exhaustive ? new int[] {1, 2, 4, 8}
-                    : e.queryTilesPerItem() > 1
-                    ? new int[] {e.queryTilesPerItem() / 2, e.queryTilesPerItem(), 2 * e.queryTilesPerItem()} : new int[] {1};
+                    : e.queryTilesPerItem() > 1 ? new int[] {e.queryTilesPerItem(), 2 * e.queryTilesPerItem()} : new int[] {1};
             List<FlashConfig> list = new ArrayList<>();
             for (int bk : tiles) {
                 for (int mk : minKeys) {
