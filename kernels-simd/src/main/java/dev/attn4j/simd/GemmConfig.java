@@ -6,18 +6,32 @@ package dev.attn4j.simd;
  *
  * @param kc    depth of one pass over a packed B panel (kc·NR floats stay in L1: 32 KiB at 512 bits), ≥ 1
  * @param mTile rows of C per work item (A's kc × mTile block is reused from L2 across every panel), ≥ 1
+ * @param itemsPerThread the thread split: when the row tiles alone give fewer work items than this many
+ *              per thread, the B panels are split into groups too (more, smaller items balance better;
+ *              fewer re-read less of A), ≥ 1. The sums never depend on it: each output element is summed
+ *              by one item in a fixed order.
  */
-record GemmConfig(int kc, int mTile) {
+record GemmConfig(int kc, int mTile, int itemsPerThread) {
 
     /** Checks the sizes. */
     GemmConfig {
-        if (kc < 1 || mTile < 1) {
-            throw new IllegalArgumentException("invalid gemm blocking: kc=" + kc + ", mTile=" + mTile);
+        if (kc < 1 || mTile < 1 || itemsPerThread < 1) {
+            throw new IllegalArgumentException("invalid gemm blocking: kc=" + kc + ", mTile=" + mTile
+                    + ", itemsPerThread=" + itemsPerThread);
         }
     }
 
-    /** The default: kc = 256 (a 32 KiB B micro-panel at 512 bits), 48-row items (4 register tiles). */
+    /** A blocking with the default thread split. */
+    GemmConfig(int kc, int mTile) {
+        this(kc, mTile, 4);
+    }
+
+    /**
+     * The default: kc = 256 (a 32 KiB B micro-panel at 512 bits), 48-row items (4 register tiles), and at
+     * least 4 items per thread (the last item of a thread then idles the others for a quarter of its share
+     * at most).
+     */
     static GemmConfig defaults() {
-        return new GemmConfig(256, 48);
+        return new GemmConfig(256, 48, 4);
     }
 }

@@ -133,7 +133,7 @@ final class Sgemm {
         float[] packed = packB(b2, k, n, panels, par);
         int mTiles = (m + cfg.mTile() - 1) / cfg.mTile();
         // enough items for every thread (decode-like M = 1 splits the panels instead of the rows)
-        int want = 4 * par.parallelism();
+        int want = cfg.itemsPerThread() * par.parallelism();
         int groups = Math.min(panels, Math.max(1, (want + mTiles - 1) / mTiles));
         int perGroup = (panels + groups - 1) / groups;
         int nGroups = (panels + perGroup - 1) / perGroup;

@@ -89,15 +89,18 @@ final class SimdTuning {
     }
 
     static String encode(GemmConfig c) {
-        return "kc" + c.kc() + "-mt" + c.mTile();
+        return "kc" + c.kc() + "-mt" + c.mTile() + "-it" + c.itemsPerThread();
     }
 
     static GemmConfig decodeGemm(String token) {
         String[] f = token.split("-");
-        if (f.length != 2 || !f[0].startsWith("kc") || !f[1].startsWith("mt")) {
+        // 2 fields: wisdom written before the thread split was a knob (4 items per thread)
+        if (f.length < 2 || f.length > 3 || !f[0].startsWith("kc") || !f[1].startsWith("mt")
+                || f.length == 3 && !f[2].startsWith("it")) {
             throw new IllegalArgumentException("not a gemm configuration: " + token);
         }
-        return new GemmConfig(Integer.parseInt(f[0].substring(2)), Integer.parseInt(f[1].substring(2)));
+        return new GemmConfig(Integer.parseInt(f[0].substring(2)), Integer.parseInt(f[1].substring(2)),
+                f.length == 3 ? Integer.parseInt(f[2].substring(2)) : 4);
     }
 
     /** The tunables of a request. */
@@ -280,10 +283,16 @@ final class SimdTuning {
             // kc·NR floats of a B micro-panel should sit in L1 (48 KiB on Zen 5): kc ≤ 384 at 512 bits
             int[] kcs = exhaustive ? new int[] {64, 128, 192, 256, 320, 384, 512} : new int[] {128, 256, 384};
             int[] tiles = exhaustive ? new int[] {12, 24, 36, 48, 72, 96, 144, 192} : new int[] {24, 48, 96};
+            // the thread split only matters when the row tiles alone are too few items for the threads
+            int rowTiles = (m + 47) / 48;
+            boolean few = rowTiles < 4 * par.parallelism();
+            int[] splits = exhaustive ? new int[] {1, 2, 4, 8} : few ? new int[] {2, 4, 8} : new int[] {4};
             List<GemmConfig> list = new ArrayList<>();
             for (int kc : kcs) {
                 for (int t : tiles) {
-                    list.add(new GemmConfig(kc, t));
+                    for (int it : splits) {
+                        list.add(new GemmConfig(kc, t, it));
+                    }
                 }
             }
             return list;

@@ -81,5 +81,12 @@ class SimdTuningTest {
         assertEquals(new FlashConfig(64, 16, 256, 16, 1), SimdTuning.decodeFlash("bk64-split16-min256-max16"));
         assertEquals(tuned, SimdTuning.decodeFlash(SimdTuning.encode(tuned)));
         assertThrows(IllegalArgumentException.class, () -> SimdTuning.decodeGemm("kc0-mt12"));
+        // the thread split: a knob of its own, and wisdom written before it existed reads as 4 per thread
+        assertEquals(4, SimdTuning.decodeGemm("kc64-mt12").itemsPerThread());
+        GemmConfig split = new GemmConfig(128, 24, 2);
+        assertEquals(split, SimdTuning.decodeGemm(SimdTuning.encode(split)));
+        assertThrows(IllegalArgumentException.class, () -> SimdTuning.decodeGemm("kc64-mt12-x2"));
+        assertThrows(IllegalArgumentException.class, () -> SimdTuning.decodeGemm("kc64-mt12-it0"));
+        assertThrows(IllegalArgumentException.class, () -> new GemmConfig(64, 12, 0));
     }
 }
