@@ -204,7 +204,7 @@ public class Attn4jMiniLmEmbeddingModel extends DimensionAwareEmbeddingModel {
                 ids[b] = batch.get(b).ids;
                 types[b] = batch.get(b).typeIds;
             }
-            float[] hiddenStates = encoder.encode(ids, types);
+            float[] hiddenStates = encoder.encode(ids, types).array();
             int seq = ids[0].length; // the longest: the batch is sorted
             for (int b = 0; b < batch.size(); b++) {
                 Part p = batch.get(b);
