@@ -28,8 +28,9 @@ import java.util.Objects;
  * positions are computed but never read by the caller; their keys are masked, so the real rows do not
  * depend on them.
  *
- * <p>Thread-safe: each thread works in its own activations, kept for its next call while they are small
- * ({@link #KEEP_FLOATS}); the hidden states {@link #encode} returns live in them until that thread's next call.
+ * <p>Thread-safe: each thread works in its own activations, which a platform thread keeps for its next call
+ * while they are small ({@link #KEEP_FLOATS}); the hidden states {@link #encode} returns live in them until
+ * that thread's next call.
  */
 final class BertEncoder {
     /**
@@ -190,7 +191,8 @@ final class BertEncoder {
             return kept;
         }
         Activations a = new Activations(rows, e, f);
-        if (a.floats() <= KEEP_FLOATS) {
+        // virtual threads are many and short-lived: they allocate per call rather than each keep a copy
+        if (a.floats() <= KEEP_FLOATS && !Thread.currentThread().isVirtual()) {
             KEPT.set(a);
         }
         return a;
