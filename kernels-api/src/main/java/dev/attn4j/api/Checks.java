@@ -64,7 +64,9 @@ final class Checks {
 
     /** An output may be its input exactly (in place) but must not overlap it otherwise. */
     static void inPlaceOrDisjoint(String outName, Tensor out, String inName, Tensor in) {
-        if (out.overlaps(in) && !sameView(out, in)) {
+        // the same view first: overlaps() marks every byte both views reach (an in-place residual add of a
+        // BERT layer paid ≈ 0.4 % of the forward pass for it)
+        if (!sameView(out, in) && out.overlaps(in)) {
             throw new IllegalArgumentException(outName + " must be " + inName + " itself (in place) or not overlap it ("
                     + out + " vs " + in + ")");
         }

@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -162,23 +163,45 @@ public class Attn4jMiniLmEmbeddingModel extends DimensionAwareEmbeddingModel {
     record Split(List<Part> parts, int tokenCount) {
     }
 
-    /** Tokenizes and splits texts as LangChain4j does (no forward pass). */
+    /**
+     * Tokenizes and splits texts as LangChain4j does (no forward pass), with fewer tokenizer passes: LangChain4j
+     * tokenizes a text, then for each part tokenizes the part's decoded text again (to choose what to encode)
+     * and encodes the chosen text. When a text is one part whose decoded text tokenizes back to its pieces,
+     * that encoding holds the same tokens, hence the same ids, as the text's own: this takes the ids from
+     * the first encoding, and skips the check too when the decoded text is the text itself.
+     */
     Split split(List<String> texts) {
         List<Part> parts = new ArrayList<>();
         int tokenCount = 0;
         for (int t = 0; t < texts.size(); t++) {
-            List<String> tokens = tokenizer.tokenize(texts.get(t));
+            String text = texts.get(t);
+            Encoding whole = tokenizer.encode(text, true, false); // what tokenizer.tokenize(text) encodes
+            List<String> tokens = Arrays.asList(whole.getTokens());
             List<List<String>> pieces = partition(tokens, MAX_PART_TOKENS);
             if (pieces.isEmpty()) {
                 throw new IllegalArgumentException("Cannot embed empty or whitespace-only text");
             }
-            for (List<String> piece : pieces) {
-                Encoding enc = tokenizer.encode(toText(piece), true, false);
-                parts.add(new Part(t, enc.getIds(), enc.getTypeIds(), piece.size()));
+            if (pieces.size() == 1 && roundTrips(pieces.get(0), text)) {
+                parts.add(new Part(t, whole.getIds(), whole.getTypeIds(), pieces.get(0).size()));
+            } else {
+                for (List<String> piece : pieces) {
+                    Encoding enc = tokenizer.encode(toText(piece), true, false);
+                    parts.add(new Part(t, enc.getIds(), enc.getTypeIds(), piece.size()));
+                }
             }
             tokenCount += tokens.size() - 2; // without [CLS] and [SEP], as LangChain4j counts
         }
         return new Split(List.copyOf(parts), tokenCount);
+    }
+
+    /** Whether the decoded text of {@code pieces} tokenizes back to them ({@code text} tokenizes to them). */
+    private boolean roundTrips(List<String> pieces, String text) {
+        String decoded = tokenizer.buildSentence(pieces);
+        return decoded.equals(text) || sameInner(tokenizer.tokenize(decoded), pieces);
+    }
+
+    private static boolean sameInner(List<String> tokens, List<String> pieces) {
+        return tokens.size() >= 2 && tokens.subList(1, tokens.size() - 1).equals(pieces);
     }
 
     Embedded embedTexts(List<String> texts) {
@@ -204,7 +227,7 @@ public class Attn4jMiniLmEmbeddingModel extends DimensionAwareEmbeddingModel {
                 ids[b] = batch.get(b).ids;
                 types[b] = batch.get(b).typeIds;
             }
-            float[] hiddenStates = encoder.encode(ids, types);
+            float[] hiddenStates = encoder.encode(ids, types).array();
             int seq = ids[0].length; // the longest: the batch is sorted
             for (int b = 0; b < batch.size(); b++) {
                 Part p = batch.get(b);
@@ -282,11 +305,7 @@ public class Attn4jMiniLmEmbeddingModel extends DimensionAwareEmbeddingModel {
      */
     private String toText(List<String> pieces) {
         String text = tokenizer.buildSentence(pieces);
-        List<String> again = tokenizer.tokenize(text);
-        if (again.size() >= 2 && again.subList(1, again.size() - 1).equals(pieces)) {
-            return text;
-        }
-        return String.join("", pieces);
+        return sameInner(tokenizer.tokenize(text), pieces) ? text : String.join("", pieces);
     }
 
     @Override

@@ -6,26 +6,40 @@ import dev.attn4j.api.Kernels;
 import dev.attn4j.api.Mask;
 import dev.attn4j.api.Tensor;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 
 /**
  * A BERT encoder's forward pass on attn4j's kernels, over one padded batch of token sequences of
- * different lengths:
+ * different lengths ({@code T = B·S} token rows):
  *
  * <pre>
- *   x = LayerNorm(word[ids] + type[typeIds] + position[0..S))                      (gather in Java)
+ *   x = LayerNorm(word[ids] + type[typeIds] + position[0..S))               (gather in Java)
  *   per layer:
- *     q, k, v = projectQkv(x)                                  straight into [B, H, S, D]
- *     a       = attention(q, k, v, keyLengths(lengths))        padded keys masked
- *     x       = LayerNorm(x + mergeHeads(a, Wo, bo))           residual add in Java
- *     x       = LayerNorm(x + linear(gelu(linear(x, W1, b1)), W2, b2))   exact GELU
+ *     qkv = linear(x, Wqkv, bqkv)                       [T, 3E]; Q, K and V are [B,S,3,H,D] views of it
+ *     ctx = attention(q, k, v, keyLengths(lengths))     written as [B,S,H,D]: the heads already merged
+ *     x   = LayerNorm(linearResidual(ctx, Wo, bo, x))   bias and residual added in the SGEMM's epilogue
+ *     x   = LayerNorm(linearResidual(gelu(linear(x, W1, b1)), W2, b2, x))   exact GELU
  * </pre>
  *
- * Rows of padded positions are computed but never read by the caller; their keys are masked, so the
- * real rows do not depend on them. Thread-safe: each call allocates its own activations.
+ * No activation is copied between kernels: every kernel reads its input where the previous one wrote
+ * it, in a layout its fast path takes (unit stride along the last axis, heap arrays). Rows of padded
+ * positions are computed but never read by the caller; their keys are masked, so the real rows do not
+ * depend on them.
+ *
+ * <p>Thread-safe: each thread works in its own activations, which a platform thread keeps for its next call
+ * while they are small ({@link #KEEP_FLOATS}); the hidden states {@link #encode} returns live in them until
+ * that thread's next call.
  */
 final class BertEncoder {
+    /**
+     * The most floats of activations a thread keeps between calls (16 MiB: 32 texts of 32 tokens, or one
+     * of 512); larger batches allocate theirs per call, where allocation is a smaller share of the time.
+     */
+    static final int KEEP_FLOATS = 4 << 20;
+    private static final ThreadLocal<Activations> KEPT = new ThreadLocal<>();
+
     private final BertWeights w;
     private final Kernels kernels;
     private final Tensor embNormScale;
@@ -37,6 +51,13 @@ final class BertEncoder {
                                 Tensor norm2Scale, Tensor norm2Bias, float norm2Eps) {
     }
 
+    /** Receives the end of each stage of {@link #encode} (the stage profile in the tests); a no-op by default. */
+    interface Laps {
+        Laps NONE = stage -> { };
+
+        void lap(String stage);
+    }
+
     BertEncoder(BertWeights weights, Kernels kernels) {
         this.w = Objects.requireNonNull(weights, "weights");
         this.kernels = Objects.requireNonNull(kernels, "kernels");
@@ -46,13 +67,18 @@ final class BertEncoder {
         embNormBias = Tensor.of(w.embeddingNorm().bias(), e);
         for (BertWeights.Layer l : w.layers()) {
             layers.add(new LayerTensors(
-                    Tensor.of(l.qkv(), 3 * e, e), Tensor.of(l.qkvBias(), 3 * e),
-                    Tensor.of(l.output(), e, e), Tensor.of(l.outputBias(), e),
+                    outIn(l.qkv(), 3 * e, e), Tensor.of(l.qkvBias(), 3 * e),
+                    outIn(l.output(), e, e), Tensor.of(l.outputBias(), e),
                     Tensor.of(l.attentionNorm().scale(), e), Tensor.of(l.attentionNorm().bias(), e), l.attentionNorm().epsilon(),
-                    Tensor.of(l.up(), f, e), Tensor.of(l.upBias(), f),
-                    Tensor.of(l.down(), e, f), Tensor.of(l.downBias(), e),
+                    outIn(l.up(), f, e), Tensor.of(l.upBias(), f),
+                    outIn(l.down(), e, f), Tensor.of(l.downBias(), e),
                     Tensor.of(l.outputNorm().scale(), e), Tensor.of(l.outputNorm().bias(), e), l.outputNorm().epsilon()));
         }
+    }
+
+    /** The {@code [out, in]} weight {@code linear} takes, as a view of the row-major {@code [in, out]} array. */
+    private static Tensor outIn(float[] inOut, int out, int in) {
+        return Tensor.view(inOut, 0, new int[] {out, in}, new long[] {1, out});
     }
 
     BertWeights weights() {
@@ -64,10 +90,16 @@ final class BertEncoder {
     }
 
     /**
-     * The last hidden state {@code [B, S, E]} (row-major) of a batch: sequence {@code b} is
-     * {@code ids[b]} with token types {@code typeIds[b]} (same length), padded to the longest one.
+     * The last hidden state {@code [B, S, E]} (row-major, offset 0) of a batch: sequence {@code b} is
+     * {@code ids[b]} with token types {@code typeIds[b]} (same length), padded to the longest one. It lives in
+     * this thread's activations: read it before this thread encodes again.
      */
-    float[] encode(long[][] ids, long[][] typeIds) {
+    Tensor encode(long[][] ids, long[][] typeIds) {
+        return encode(ids, typeIds, Laps.NONE);
+    }
+
+    /** {@link #encode(long[][], long[][])}, telling {@code laps} where each stage ends. */
+    Tensor encode(long[][] ids, long[][] typeIds, Laps laps) {
         int batch = ids.length;
         if (batch == 0 || typeIds.length != batch) {
             throw new IllegalArgumentException("ids and typeIds must hold the same number (>= 1) of sequences but hold "
@@ -93,50 +125,91 @@ final class BertEncoder {
         int f = w.intermediate();
         int rows = batch * seq;
 
-        float[] x = new float[rows * e];
-        embed(ids, typeIds, seq, x);
-        Tensor x3 = Tensor.of(x, batch, seq, e);
-        kernels.layerNorm(x3, 2, embNormScale, embNormBias, w.embeddingNorm().epsilon(), x3, null, null);
+        Activations a = activations(rows, e, f);
+        laps.lap("buffers");
+        embed(ids, typeIds, seq, a.x);
+        laps.lap("embed");
+        Tensor x = Tensor.of(a.x, rows, e);
+        Tensor x3 = Tensor.of(a.x, batch, seq, e);
+        kernels.layerNorm(x, 1, embNormScale, embNormBias, w.embeddingNorm().epsilon(), x, null, null);
+        laps.lap("layerNorm");
 
         AttentionProblem p = AttentionProblem.of(batch, h, h, seq, seq, d).withScale(w.attentionScale());
         Mask mask = Mask.keyLengths(lengths);
-        float[] q = new float[rows * e];
-        float[] k = new float[rows * e];
-        float[] v = new float[rows * e];
-        float[] ctx = new float[rows * e];
-        float[] y = new float[rows * e];
-        float[] inter = new float[rows * f];
-        Tensor q4 = Tensor.bhsd(q, batch, h, seq, d);
-        Tensor k4 = Tensor.bhsd(k, batch, h, seq, d);
-        Tensor v4 = Tensor.bhsd(v, batch, h, seq, d);
-        Tensor ctx4 = Tensor.bhsd(ctx, batch, h, seq, d);
-        Tensor y3 = Tensor.of(y, batch, seq, e);
-        Tensor x2 = Tensor.of(x, rows, e);
-        Tensor y2 = Tensor.of(y, rows, e);
-        Tensor inter2 = Tensor.of(inter, rows, f);
+        Tensor qkv = Tensor.of(a.qkv, rows, 3 * e);
+        Tensor[] heads = Tensor.packedQkv(a.qkv, batch, seq, h, d);
+        Tensor ctx = Tensor.of(a.ctx, rows, e);
+        Tensor ctxHeads = Tensor.bshd(a.ctx, batch, seq, h, d);
+        Tensor inter = Tensor.of(a.inter, rows, f);
         for (LayerTensors l : layers) {
-            kernels.projectQkv(p, x3, l.qkv, l.qkvBias, q4, k4, v4);
-            kernels.attention(p, q4, k4, v4, mask, ctx4);
-            kernels.mergeHeads(p, ctx4, l.output, l.outputBias, y3);
-            addInPlace(x, y); // x = x + attention output: no residual-add kernel in attn4j's API
-            kernels.layerNorm(x3, 2, l.norm1Scale, l.norm1Bias, l.norm1Eps, x3, null, null);
-            kernels.linear(x2, l.up, l.upBias, inter2);
-            kernels.gelu(inter2, GeluApproximation.NONE, inter2);
-            kernels.linear(inter2, l.down, l.downBias, y2);
-            addInPlace(x, y);
-            kernels.layerNorm(x3, 2, l.norm2Scale, l.norm2Bias, l.norm2Eps, x3, null, null);
+            kernels.linear(x, l.qkv, l.qkvBias, qkv);
+            laps.lap("qkv projection");
+            kernels.attention(p, heads[0], heads[1], heads[2], mask, ctxHeads);
+            laps.lap("attention");
+            kernels.linearResidual(ctx, l.output, l.outputBias, x, x);
+            laps.lap("output projection + residual");
+            kernels.layerNorm(x, 1, l.norm1Scale, l.norm1Bias, l.norm1Eps, x, null, null);
+            laps.lap("layerNorm");
+            kernels.linear(x, l.up, l.upBias, inter);
+            laps.lap("ffn up");
+            kernels.gelu(inter, GeluApproximation.NONE, inter);
+            laps.lap("gelu");
+            kernels.linearResidual(inter, l.down, l.downBias, x, x);
+            laps.lap("ffn down + residual");
+            kernels.layerNorm(x, 1, l.norm2Scale, l.norm2Bias, l.norm2Eps, x, null, null);
+            laps.lap("layerNorm");
         }
-        return x;
+        return x3;
     }
 
-    /** x[b, s] = word[ids] + type[typeIds] + position[positionIds[s]], in the graph's order of additions. */
+    /** One thread's activations: the hidden state and the buffers between kernels, each at least as large as asked. */
+    private static final class Activations {
+        final float[] x;
+        final float[] qkv;
+        final float[] ctx;
+        final float[] inter;
+
+        Activations(int rows, int e, int f) {
+            x = new float[rows * e];
+            qkv = new float[rows * 3 * e];
+            ctx = new float[rows * e];
+            inter = new float[rows * f];
+        }
+
+        boolean fits(int rows, int e, int f) {
+            return x.length >= rows * e && inter.length >= rows * f;
+        }
+
+        long floats() {
+            return (long) x.length + qkv.length + ctx.length + inter.length;
+        }
+    }
+
+    private static Activations activations(int rows, int e, int f) {
+        Activations kept = KEPT.get();
+        if (kept != null && kept.fits(rows, e, f)) {
+            return kept;
+        }
+        Activations a = new Activations(rows, e, f);
+        // virtual threads are many and short-lived: they allocate per call rather than each keep a copy
+        if (a.floats() <= KEEP_FLOATS && !Thread.currentThread().isVirtual()) {
+            KEPT.set(a);
+        }
+        return a;
+    }
+
+    /**
+     * x[b, s] = word[ids] + type[typeIds] + position[positionIds[s]], in the graph's order of additions; the
+     * rows of padded positions are zeros.
+     */
     private void embed(long[][] ids, long[][] typeIds, int seq, float[] x) {
         int e = w.hidden();
         float[] word = w.wordEmbeddings();
         float[] type = w.typeEmbeddings();
         float[] pos = w.positionEmbeddings();
         for (int b = 0; b < ids.length; b++) {
-            for (int s = 0; s < ids[b].length; s++) {
+            int length = ids[b].length;
+            for (int s = 0; s < length; s++) {
                 int id = checkId("token id", ids[b][s], w.vocabSize());
                 int t = checkId("token type id", typeIds[b][s], w.typeCount());
                 int ps = checkId("position id", w.positionIds()[s], pos.length / e);
@@ -145,6 +218,7 @@ final class BertEncoder {
                     x[at + c] = (word[id * e + c] + type[t * e + c]) + pos[ps * e + c];
                 }
             }
+            Arrays.fill(x, (b * seq + length) * e, (b + 1) * seq * e, 0f);
         }
     }
 
@@ -153,11 +227,5 @@ final class BertEncoder {
             throw new IllegalArgumentException(what + " " + id + " is outside [0, " + size + ")");
         }
         return (int) id;
-    }
-
-    private static void addInPlace(float[] acc, float[] add) {
-        for (int i = 0; i < acc.length; i++) {
-            acc[i] += add[i];
-        }
     }
 }

@@ -204,10 +204,13 @@ final class BertGraphReader {
         String ffOut = residual(down.output, n1.output(), where + " feed-forward residual");
         NormMatch n2 = layerNorm(ffOut);
 
+        // [E, 3E]: row i holds q's, k's and v's weights of input feature i
         float[] qkv = new float[3 * hidden * hidden];
-        System.arraycopy(q.weight, 0, qkv, 0, hidden * hidden);
-        System.arraycopy(k.weight, 0, qkv, hidden * hidden, hidden * hidden);
-        System.arraycopy(v.weight, 0, qkv, 2 * hidden * hidden, hidden * hidden);
+        for (int i = 0; i < hidden; i++) {
+            System.arraycopy(q.weight, i * hidden, qkv, i * 3 * hidden, hidden);
+            System.arraycopy(k.weight, i * hidden, qkv, i * 3 * hidden + hidden, hidden);
+            System.arraycopy(v.weight, i * hidden, qkv, i * 3 * hidden + 2 * hidden, hidden);
+        }
         float[] qkvBias = new float[3 * hidden];
         System.arraycopy(q.bias, 0, qkvBias, 0, hidden);
         System.arraycopy(k.bias, 0, qkvBias, hidden, hidden);
@@ -229,18 +232,7 @@ final class BertGraphReader {
         Node add = single(matmul.outputs().get(0), "Add", where + " bias of " + matmul.outputs().get(0));
         TensorData b = initializer(otherInput(add, matmul.outputs().get(0)), add);
         require(b.elementCount() == out, where + ": bias '" + b.name() + "' has " + b.elementCount() + " values, not " + out);
-        return new Projection(transpose(w.floatValues(), in, out), b.floatValues(), add.outputs().get(0));
-    }
-
-    /** {@code [rows, cols]} → {@code [cols, rows]}. */
-    static float[] transpose(float[] a, int rows, int cols) {
-        float[] t = new float[a.length];
-        for (int r = 0; r < rows; r++) {
-            for (int c = 0; c < cols; c++) {
-                t[c * rows + r] = a[r * cols + c];
-            }
-        }
-        return t;
+        return new Projection(w.floatValues(), b.floatValues(), add.outputs().get(0));
     }
 
     /** Follows a projection through Reshape/Transpose to the attention MatMul it feeds. */

@@ -3,9 +3,11 @@ package dev.attn4j.langchain4j;
 import java.util.List;
 
 /**
- * The weights of a BERT encoder in the layouts attn4j's kernels take: every projection as
- * {@code [out, in]} (ONNX {@code MatMul} initializers are {@code [in, out]} and are transposed once, at
- * load), Q, K and V packed into one {@code [3·E, E]} matrix whose rows are the Q heads, then K, then V.
+ * The weights of a BERT encoder: every projection as {@code [in, out]}, row-major (the layout of the ONNX
+ * {@code MatMul} initializers, kept as read), Q, K and V packed into one {@code [E, 3·E]} matrix whose
+ * columns are the Q heads, then K, then V. {@link BertEncoder} hands them to {@code Kernels.linear} as
+ * {@code [out, in]} views with strides {@code [1, out]}: the SIMD SGEMM then packs whole rows of the weight
+ * instead of gathering a transposed one.
  *
  * @param hidden          E, the hidden size
  * @param heads           attention heads
@@ -52,14 +54,14 @@ record BertWeights(int hidden, int heads, int headDim, int intermediate, float a
      * One encoder layer: self-attention, output projection, residual + LayerNorm, feed-forward with
      * GELU, residual + LayerNorm.
      *
-     * @param qkv          {@code [3·E, E]}
+     * @param qkv          {@code [E, 3·E]}
      * @param qkvBias      {@code [3·E]}
      * @param output       {@code [E, E]} (input: the heads concatenated)
      * @param outputBias   {@code [E]}
      * @param attentionNorm LayerNorm after the attention residual
-     * @param up           {@code [F, E]}
+     * @param up           {@code [E, F]}
      * @param upBias       {@code [F]}
-     * @param down         {@code [E, F]}
+     * @param down         {@code [F, E]}
      * @param downBias     {@code [E]}
      * @param outputNorm   LayerNorm after the feed-forward residual
      */

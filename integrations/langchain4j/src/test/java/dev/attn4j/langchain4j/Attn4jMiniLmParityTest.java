@@ -1,16 +1,21 @@
 package dev.attn4j.langchain4j;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import ai.djl.huggingface.tokenizers.Encoding;
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import dev.langchain4j.data.embedding.Embedding;
 import dev.langchain4j.data.segment.TextSegment;
 import dev.langchain4j.model.embedding.EmbeddingModel;
 import dev.langchain4j.model.embedding.onnx.allminilml6v2.AllMiniLmL6V2EmbeddingModel;
 import dev.langchain4j.model.output.Response;
+import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -115,6 +120,35 @@ class Attn4jMiniLmParityTest {
             assertEquals(1, split.parts().size(), abbreviate(t));
         }
         assertEquals(126, attn4j.split(List.of(ParityCorpus.longTexts().get(0))).tokenCount());
+    }
+
+    @Test
+    void oneEncodingGivesTheIdsOfLangChain4jsReencoding() throws Exception {
+        // LangChain4j's OnnxBertBiEncoder: tokenize, cut into parts, and encode each part's text again (its
+        // decoding when that tokenizes back to the part, else the pieces joined); split() skips the passes
+        // whose result it knows
+        try (InputStream in = Attn4jMiniLmEmbeddingModel.resource(Attn4jMiniLmEmbeddingModel.TOKENIZER_RESOURCE);
+             HuggingFaceTokenizer tokenizer = HuggingFaceTokenizer.newInstance(in, Map.of("padding", "false"))) {
+            List<String> texts = new ArrayList<>(corpus);
+            texts.add("Ünïcödé   spaces\tand\nnewlines, CAPITALS and punctuation!!");
+            Attn4jMiniLmEmbeddingModel.Split split = attn4j.split(texts);
+            int at = 0;
+            for (int t = 0; t < texts.size(); t++) {
+                List<String> tokens = tokenizer.tokenize(texts.get(t));
+                for (List<String> piece : Attn4jMiniLmEmbeddingModel.partition(tokens, Attn4jMiniLmEmbeddingModel.MAX_PART_TOKENS)) {
+                    String decoded = tokenizer.buildSentence(piece);
+                    List<String> again = tokenizer.tokenize(decoded);
+                    boolean same = again.size() >= 2 && again.subList(1, again.size() - 1).equals(piece);
+                    Encoding want = tokenizer.encode(same ? decoded : String.join("", piece), true, false);
+                    Attn4jMiniLmEmbeddingModel.Part got = split.parts().get(at++);
+                    assertEquals(t, got.text());
+                    assertArrayEquals(want.getIds(), got.ids(), abbreviate(texts.get(t)));
+                    assertArrayEquals(want.getTypeIds(), got.typeIds(), abbreviate(texts.get(t)));
+                    assertEquals(piece.size(), got.weight());
+                }
+            }
+            assertEquals(split.parts().size(), at);
+        }
     }
 
     @Test

@@ -58,7 +58,7 @@ class BertGraphReaderTest {
     }
 
     @Test
-    void projectionsAreTransposedAndPackedAsQThenKThenV() {
+    void projectionsAreKeptAsInOutAndPackedAsQThenKThenV() {
         int e = 384;
         for (int layer : new int[] {0, 5}) {
             BertWeights.Layer l = weights.layers().get(layer);
@@ -69,7 +69,7 @@ class BertGraphReaderTest {
                         .get("encoder.layer." + layer + ".attention.self." + parts[part] + ".bias").floatValues();
                 for (int o = 0; o < e; o += 37) {
                     for (int in = 0; in < e; in += 41) {
-                        assertEquals(onnx[in * e + o], l.qkv()[(part * e + o) * e + in], "layer " + layer + " " + parts[part]);
+                        assertEquals(onnx[in * e + o], l.qkv()[in * 3 * e + part * e + o], "layer " + layer + " " + parts[part]);
                     }
                     assertEquals(bias[o], l.qkvBias()[part * e + o]);
                 }
@@ -78,8 +78,8 @@ class BertGraphReaderTest {
             float[] down = matMulWeight("/encoder/layer." + layer + "/output/dense/MatMul");
             for (int f = 0; f < 1536; f += 53) {
                 for (int in = 0; in < e; in += 29) {
-                    assertEquals(up[in * 1536 + f], l.up()[f * e + in]);
-                    assertEquals(down[f * e + in], l.down()[in * 1536 + f]);
+                    assertEquals(up[in * 1536 + f], l.up()[in * 1536 + f]);
+                    assertEquals(down[f * e + in], l.down()[f * e + in]);
                 }
             }
         }

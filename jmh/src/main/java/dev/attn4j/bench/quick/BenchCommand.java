@@ -18,18 +18,19 @@ import picocli.CommandLine.Option;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Measures this machine's FP32 peak and memory bandwidth, then every kernel on representative shapes",
             "(encoder, LLM prefill and decode, projections, softmax) on each backend, with its error against the float64",
-            "oracle, its speed-up over the reference backend and its ratio to ONNX Runtime measured in the same run.",
+            "oracle, its speed-up over the reference backend and its ratio to ONNX Runtime measured in the same run;",
+            "then all-MiniLM-L6-v2 end to end (LangChain4j embedAll of 32 texts, texts/s) against LangChain4j's ONNX Runtime model.",
             "Writes an HTML report with a roofline and a speed-up chart, and optionally the raw figures as JSON."})
 public final class BenchCommand implements Callable<Integer> {
 
-    @Option(names = "--quick", description = "Small shapes and short timings (under 30 s; CI's smoke test).")
+    @Option(names = "--quick", description = "Small shapes and short timings (under 30 s; CI's smoke test); MiniLM at 16 tokens only.")
     boolean quick;
 
     @Option(names = "--backend", split = ",", paramLabel = "NAME",
             description = "Backends to measure besides the reference (default: every available one).")
     List<String> backends;
 
-    @Option(names = "--shape", paramLabel = "TEXT", description = "Only the cases whose kernel or shape contains TEXT, e.g. 'decode'.")
+    @Option(names = "--shape", paramLabel = "TEXT", description = "Only the cases whose kernel or shape contains TEXT (ignoring case), e.g. 'decode' or 'minilm'.")
     String shape;
 
     @Option(names = "--threads", paramLabel = "N", description = "Threads for the kernels (default: all cores).")
@@ -83,9 +84,15 @@ public final class BenchCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "FP32 FMA peak %.0f GFLOP/s (%d threads), copy bandwidth %.1f GB/s%n", m.peakGflops(), probeThreads,
                 m.bandwidthGBs());
         Peer peer = noPeer ? null : OrtPeers.create(out, probeThreads);
+        boolean endToEnd = !EndToEnd.selected(quick, shape).isEmpty();
+        String missing = endToEnd ? EndToEnd.unavailable() : null;
+        if (missing != null) {
+            out.println("skipping " + EndToEnd.KERNEL + ": " + missing);
+            endToEnd = false;
+        }
         List<QuickBench.Result> results;
         try {
-            results = QuickBench.run(new QuickBench.Options(quick, names, shape), m, peer, new ProgressBar(System.err));
+            results = QuickBench.run(new QuickBench.Options(quick, names, shape, endToEnd), m, peer, new ProgressBar(System.err));
         } finally {
             if (peer != null) {
                 peer.close();
@@ -93,6 +100,9 @@ public final class BenchCommand implements Callable<Integer> {
         }
         out.println();
         out.print(Report.table(results));
+        for (String line : Report.endToEndLines(results)) {
+            out.println(line);
+        }
         String command = "./attn4j bench" + (quick ? " --quick" : "") + (shape == null ? "" : " --shape " + shape)
                 + (threads == null ? "" : " --threads " + threads);
         Report.writeHtml(report, m, results, command);

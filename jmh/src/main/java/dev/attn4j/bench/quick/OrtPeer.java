@@ -17,6 +17,8 @@ import java.util.Map;
  * threads as our kernels use.
  */
 final class OrtPeer implements Peer {
+    /** The peer's name in the report. */
+    static final String NAME = "ort";
     private final OrtEnvironment env;
     private final int threads;
     private OrtSession session;
@@ -29,7 +31,7 @@ final class OrtPeer implements Peer {
 
     @Override
     public String name() {
-        return "ort";
+        return NAME;
     }
 
     @Override

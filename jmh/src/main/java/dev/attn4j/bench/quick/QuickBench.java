@@ -6,6 +6,7 @@ import dev.attn4j.api.Tensor;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.function.Consumer;
 
 /**
@@ -31,10 +32,29 @@ public final class QuickBench {
      * @param peakFraction       gflops / measured peak, or gbs / measured bandwidth for bandwidth-bound kernels
      * @param speedupVsReference speed over the float64 reference measured on a slice, or null
      * @param ratioVsOrt         speed over ONNX Runtime measured in this run, or null
-     * @param maxError           max |Δ|/max(1,|ref|) against the oracle on the slice, or null when not checked
+     * @param maxError           max |Δ|/max(1,|ref|) against the oracle on the slice (end-to-end rows: max |Δ| of
+     *                           the embeddings against ONNX Runtime's), or null when not checked
+     * @param rate               items per second of an end-to-end row (texts/s), or null
      */
     public record Result(String kernel, String backend, String shape, double seconds, double gflops, double gbs,
-                         double intensity, double peakFraction, Double speedupVsReference, Double ratioVsOrt, Double maxError) {
+                         double intensity, double peakFraction, Double speedupVsReference, Double ratioVsOrt, Double maxError,
+                         Rate rate) {
+
+        /** A kernel row: no rate. */
+        public Result(String kernel, String backend, String shape, double seconds, double gflops, double gbs, double intensity,
+                      double peakFraction, Double speedupVsReference, Double ratioVsOrt, Double maxError) {
+            this(kernel, backend, shape, seconds, gflops, gbs, intensity, peakFraction, speedupVsReference, ratioVsOrt, maxError,
+                    null);
+        }
+    }
+
+    /**
+     * Items per second of an end-to-end row.
+     *
+     * @param perSecond items per second
+     * @param unit      what an item is, plural ("texts")
+     */
+    public record Rate(double perSecond, String unit) {
     }
 
     /**
@@ -42,22 +62,35 @@ public final class QuickBench {
      *
      * @param quick    small shapes and short timings (CI's smoke test)
      * @param backends backend names to measure besides the reference
-     * @param only     substring a case's kernel or shape must contain, or null
+     * @param only     substring a case's kernel or shape must contain (ignoring case), or null
+     * @param endToEnd whether to run the end-to-end cases ({@link EndToEnd}; their jars must be on the class path)
      */
-    public record Options(boolean quick, List<String> backends, String only) {
+    public record Options(boolean quick, List<String> backends, String only, boolean endToEnd) {
+
+        /** Kernels only. */
+        public Options(boolean quick, List<String> backends, String only) {
+            this(quick, backends, only, false);
+        }
+    }
+
+    /** Whether a case labelled {@code label} (kernel and shape) is selected by {@code only} (null: every case). */
+    static boolean matches(String label, String only) {
+        return only == null || label.toLowerCase(Locale.ROOT).contains(only.toLowerCase(Locale.ROOT));
     }
 
     /** Runs every selected case; {@code progress} receives (done, total, label). */
     public static List<Result> run(Options o, MachineProbe.Machine machine, Peer peer, Progress progress) {
         List<BenchCase> cases = new ArrayList<>();
         for (BenchCase c : Cases.all(o.quick())) {
-            if (o.only() == null || (c.kernel() + " " + c.shape()).contains(o.only())) {
+            if (matches(c.kernel() + " " + c.shape(), o.only())) {
                 cases.add(c);
             }
         }
+        List<Integer> endToEnd = o.endToEnd() ? EndToEnd.selected(o.quick(), o.only()) : List.of();
         Kernels oracle = Attn4j.kernels("reference");
         List<Result> results = new ArrayList<>();
-        int steps = cases.size() * (o.backends().size() + 1 + (peer == null ? 0 : 1));
+        int steps = cases.size() * (o.backends().size() + 1 + (peer == null ? 0 : 1))
+                + (endToEnd.isEmpty() ? 0 : 1 + endToEnd.size() * (o.backends().size() + (peer == null ? 0 : 1)));
         int done = 0;
         double minSeconds = o.quick() ? 0.3 : 1.5;
         for (BenchCase c : cases) {
@@ -102,7 +135,41 @@ public final class QuickBench {
                 progress.update(++done, steps, label);
             }
         }
+        if (!endToEnd.isEmpty()) {
+            progress.update(done, steps, EndToEnd.KERNEL + " · loading the models");
+            MiniLmBench bench = new MiniLmBench(o.backends(), peer != null);
+            progress.update(++done, steps, EndToEnd.KERNEL);
+            for (int tokens : endToEnd) {
+                String shape = EndToEnd.shape(tokens);
+                String label = EndToEnd.KERNEL + " " + shape;
+                var texts = MiniLmBench.texts(tokens);
+                double peerSeconds = Double.NaN;
+                if (peer != null) {
+                    progress.update(done, steps, label + " · " + peer.name());
+                    peerSeconds = median(time(() -> bench.peer(texts), minSeconds, 5));
+                    results.add(endToEndResult(shape, peer.name(), peerSeconds, tokens, machine, 1.0, null));
+                    progress.update(++done, steps, label);
+                }
+                for (String name : o.backends()) {
+                    progress.update(done, steps, label + " · " + name);
+                    double seconds = median(time(() -> bench.ours(name, texts, tokens), minSeconds, 5));
+                    Double err = peer == null ? null : bench.maxDifference(name, texts, tokens);
+                    Double ortRatio = Double.isNaN(peerSeconds) ? null : peerSeconds / seconds;
+                    results.add(endToEndResult(shape, name, seconds, tokens, machine, ortRatio, err));
+                    progress.update(++done, steps, label);
+                }
+            }
+        }
         return results;
+    }
+
+    private static Result endToEndResult(String shape, String backend, double seconds, int tokens, MachineProbe.Machine m,
+                                         Double ort, Double err) {
+        double flops = EndToEnd.flops(tokens);
+        double bytes = EndToEnd.bytes(tokens);
+        double gflops = flops / seconds / 1e9;
+        return new Result(EndToEnd.KERNEL, backend, shape, seconds, gflops, bytes / seconds / 1e9, flops / bytes,
+                gflops / m.peakGflops(), null, ort, err, new Rate(EndToEnd.BATCH / seconds, "texts"));
     }
 
     private static Result result(BenchCase c, String backend, double seconds, MachineProbe.Machine m, Double speedup, Double ort,

@@ -32,17 +32,53 @@ public final class Report {
     /** The console table. */
     public static String table(List<QuickBench.Result> results) {
         StringBuilder sb = new StringBuilder();
-        String fmt = "%-22s %-34s %-9s %11s %10s %7s %10s %8s %10s%n";
+        boolean rates = results.stream().anyMatch(r -> r.rate() != null);
+        String fmt = "%-22s %-34s %-9s %11s %10s %7s %10s %8s %-10s%s%n";
         sb.append(String.format(Locale.ROOT, fmt, "kernel", "shape", "backend", "time", "GFLOP/s", "GB/s", "% peak", "× ref",
-                "× ORT  err"));
+                "× ORT  err", rates ? "  rate" : "").stripTrailing()).append(System.lineSeparator());
         for (QuickBench.Result r : results) {
-            sb.append(String.format(Locale.ROOT, "%-22s %-34s %-9s %11s %10.1f %7.1f %9.1f%% %8s %10s%n", r.kernel(), r.shape(),
+            sb.append(String.format(Locale.ROOT, "%-22s %-34s %-9s %11s %10.1f %7.1f %9.1f%% %8s %-10s%s", r.kernel(), r.shape(),
                     r.backend(), seconds(r.seconds()), r.gflops(), r.gbs(), 100 * r.peakFraction(),
                     r.speedupVsReference() == null ? "-" : String.format(Locale.ROOT, "%.1f", r.speedupVsReference()),
                     (r.ratioVsOrt() == null ? "-" : String.format(Locale.ROOT, "%.2f", r.ratioVsOrt()))
-                            + (r.maxError() == null ? "" : String.format(Locale.ROOT, " %.1e", r.maxError()))));
+                            + (r.maxError() == null ? "" : String.format(Locale.ROOT, " %.1e", r.maxError())),
+                    r.rate() == null ? "" : "  " + rate(r.rate())).stripTrailing()).append(System.lineSeparator());
         }
         return sb.toString();
+    }
+
+    /**
+     * One line per end-to-end case that has our rows and the peer's: texts/s of each and the ratio, e.g.
+     * {@code all-MiniLM-L6-v2 embed, 32 texts × 16 tokens: attn4j (simd) 812 texts/s, LangChain4j on ONNX Runtime 1004 texts/s: 0.81×}.
+     */
+    public static List<String> endToEndLines(List<QuickBench.Result> results) {
+        Map<String, List<QuickBench.Result>> byCase = new LinkedHashMap<>();
+        for (QuickBench.Result r : results) {
+            if (r.rate() != null) {
+                byCase.computeIfAbsent(r.kernel() + ", " + r.shape(), c -> new ArrayList<>()).add(r);
+            }
+        }
+        List<String> lines = new ArrayList<>();
+        for (Map.Entry<String, List<QuickBench.Result>> e : byCase.entrySet()) {
+            QuickBench.Result peer = e.getValue().stream().filter(r -> r.backend().equals(OrtPeer.NAME)).findFirst().orElse(null);
+            for (QuickBench.Result r : e.getValue()) {
+                if (r == peer) {
+                    continue;
+                }
+                StringBuilder sb = new StringBuilder(e.getKey()).append(": attn4j (").append(r.backend()).append(") ")
+                        .append(rate(r.rate()));
+                if (peer != null && r.ratioVsOrt() != null) {
+                    sb.append(", LangChain4j on ONNX Runtime ").append(rate(peer.rate()))
+                            .append(String.format(Locale.ROOT, ": %.2f×", r.ratioVsOrt()));
+                }
+                lines.add(sb.toString());
+            }
+        }
+        return lines;
+    }
+
+    static String rate(QuickBench.Rate r) {
+        return String.format(Locale.ROOT, "%.0f %s/s", r.perSecond(), r.unit());
     }
 
     static String seconds(double s) {
@@ -71,6 +107,10 @@ public final class Report {
             m.put("speedupVsReference", r.speedupVsReference());
             m.put("ratioVsOrt", r.ratioVsOrt());
             m.put("maxError", r.maxError());
+            if (r.rate() != null) {
+                m.put("perSecond", r.rate().perSecond());
+                m.put("unit", r.rate().unit());
+            }
             m.put("cpu", machine.cpu());
             m.put("cores", machine.cores());
             m.put("vectorBits", machine.vectorBits());
@@ -100,10 +140,12 @@ public final class Report {
                 .append(fmt(m.bandwidthGBs())).append(" GB/s</b>. Command: <code>").append(esc(command)).append("</code></p>");
         html.append("<h2>Roofline</h2><img alt=\"roofline\" src=\"data:image/png;base64,").append(png(roofline(m, results)))
                 .append("\">");
-        html.append("<h2>Speed-up</h2><img alt=\"speed-up\" src=\"data:image/png;base64,").append(png(speedups(results)))
-                .append("\">");
+        if (results.stream().anyMatch(r -> r.speedupVsReference() != null)) {
+            html.append("<h2>Speed-up</h2><img alt=\"speed-up\" src=\"data:image/png;base64,").append(png(speedups(results)))
+                    .append("\">");
+        }
         html.append("<h2>Figures</h2><table><tr><th>kernel</th><th>shape</th><th>backend</th><th>time</th><th>GFLOP/s</th>")
-                .append("<th>GB/s</th><th>% of peak</th><th>× reference</th><th>× ONNX Runtime</th><th>max error</th></tr>");
+                .append("<th>GB/s</th><th>% of peak</th><th>× reference</th><th>× ONNX Runtime</th><th>max error</th><th>rate</th></tr>");
         for (QuickBench.Result r : results) {
             html.append("<tr><td>").append(esc(r.kernel())).append("</td><td>").append(esc(r.shape())).append("</td><td>")
                     .append(esc(r.backend())).append("</td><td>").append(seconds(r.seconds())).append("</td><td>")
@@ -111,11 +153,16 @@ public final class Report {
                     .append(String.format(Locale.ROOT, "%.1f %%", 100 * r.peakFraction())).append("</td><td>")
                     .append(r.speedupVsReference() == null ? "–" : fmt(r.speedupVsReference())).append("</td><td>")
                     .append(r.ratioVsOrt() == null ? "–" : String.format(Locale.ROOT, "%.2f", r.ratioVsOrt())).append("</td><td>")
-                    .append(r.maxError() == null ? "(the oracle)" : String.format(Locale.ROOT, "%.1e", r.maxError())).append("</td></tr>");
+                    .append(r.maxError() != null ? String.format(Locale.ROOT, "%.1e", r.maxError())
+                            : r.backend().equals("reference") ? "(the oracle)" : "–").append("</td><td>")
+                    .append(r.rate() == null ? "" : rate(r.rate())).append("</td></tr>");
         }
         html.append("</table><p>Reference times are measured on a slice of each problem (one batch, one KV group, ≤ 256 query ")
                 .append("rows) and scaled by flops; errors compare that slice of each backend's full output with the float64 ")
-                .append("oracle: max |Δ| / max(1, |ref|).</p></body></html>");
+                .append("oracle: max |Δ| / max(1, |ref|). End-to-end rows (").append(esc(EndToEnd.KERNEL)).append(") time one ")
+                .append("LangChain4j <code>embedAll</code> call of ").append(EndToEnd.BATCH).append(" texts, tokenization and ")
+                .append("pooling included, and compare attn4j's embeddings with ONNX Runtime's: max |Δ| of the unit vectors.</p>")
+                .append("</body></html>");
         mkdirs(file);
         Files.writeString(file, html.toString(), StandardCharsets.UTF_8);
     }
@@ -164,7 +211,8 @@ public final class Report {
         List<String> cases = new ArrayList<>();
         for (QuickBench.Result r : results) {
             String c = r.kernel() + " " + r.shape();
-            if (!cases.contains(c)) {
+            // end-to-end cases have no reference run
+            if (r.speedupVsReference() != null && !cases.contains(c)) {
                 cases.add(c);
             }
         }
