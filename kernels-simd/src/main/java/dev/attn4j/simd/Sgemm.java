@@ -26,6 +26,7 @@ final class Sgemm {
     static final int NR = MicroKernels.NR;
     private static final ThreadLocal<float[]> PACKED = ThreadLocal.withInitial(() -> new float[0]);
     private static final ThreadLocal<float[]> CBUF = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadLocal<int[]> GATHER = ThreadLocal.withInitial(() -> new int[L]);
 
     private Sgemm() {
     }
@@ -234,6 +235,20 @@ final class Sgemm {
             if (sn == 1) {
                 for (int kk = 0; kk < k; kk++) {
                     System.arraycopy(src, (int) (off + kk * sk + n0), dst, base + kk * NR, w);
+                }
+            } else if (sk == 1 && w == NR && sn <= Integer.MAX_VALUE / NR) {
+                // a transposed operand (linear's weight), a full panel: each packed row [kk][0, NR) is a
+                // gather of NR columns at element kk, two vectors at a time, instead of NR scalar
+                // stores NR floats apart per element
+                int[] lanes = GATHER.get();
+                for (int t = 0; t < L; t++) {
+                    lanes[t] = (int) (t * sn);
+                }
+                int col0 = (int) (off + n0 * sn);
+                int col1 = (int) (col0 + L * sn);
+                for (int kk = 0; kk < k; kk++) {
+                    FloatVector.fromArray(F, src, col0 + kk, lanes, 0).intoArray(dst, base + kk * NR);
+                    FloatVector.fromArray(F, src, col1 + kk, lanes, 0).intoArray(dst, base + kk * NR + L);
                 }
             } else {
                 // a transposed operand (linear's weight): each column is contiguous in K
