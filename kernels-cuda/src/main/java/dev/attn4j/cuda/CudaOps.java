@@ -6,6 +6,8 @@ import dev.attn4j.api.GeluApproximation;
 import dev.attn4j.api.Mask;
 import dev.attn4j.api.ScoreStage;
 import dev.attn4j.api.Tensor;
+import dev.attn4j.tune.Fingerprint;
+import dev.attn4j.tune.Wisdom;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
@@ -41,7 +43,7 @@ final class CudaOps {
     /** Ops whose launch choices come from an in-memory wisdom (tests; the GPU context passes its shared tuning). */
     CudaOps(Device device, KernelTable table, Workspace workspace) {
         this(device, table, workspace, new CudaTuning(
-                dev.attn4j.tune.Wisdom.inMemory(dev.attn4j.tune.Fingerprint.current(0, "emulated")), device.limits(), table));
+                Wisdom.inMemory(Fingerprint.current(0, "emulated")), device.limits(), table));
     }
 
     CudaOps(Device device, KernelTable table, Workspace workspace, CudaTuning tuning) {

@@ -151,7 +151,7 @@ final class KernelTable {
     }
 
     /** The head-dim bounds of the flash variants for a storage type, ascending. */
-    java.util.List<Integer> flashHeadDims(DType dtype) {
+    List<Integer> flashHeadDims(DType dtype) {
         return entries.values().stream().filter(e -> e.flash() != null && e.flash().dtype() == dtype)
                 .map(e -> e.flash().maxHeadDim()).sorted().toList();
     }

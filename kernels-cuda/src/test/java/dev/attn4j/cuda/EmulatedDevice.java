@@ -6,6 +6,7 @@ import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * {@link Device} in plain Java: "device memory" is off-heap memory this class allocates (so addresses are
@@ -26,7 +27,7 @@ final class EmulatedDevice implements Device {
 
     private final CudaLaunchConfig.Limits limits;
     private final Arena arena = Arena.ofShared();
-    private final Map<String, Integer> lastBlock = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, Integer> lastBlock = new ConcurrentHashMap<>();
     private final TreeMap<Long, MemorySegment> blocks = new TreeMap<>();
     private long live;
 
