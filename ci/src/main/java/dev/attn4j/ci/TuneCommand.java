@@ -68,7 +68,7 @@ final class TuneCommand implements Callable<Integer> {
         }
         if (tunables.isEmpty() || wisdom == null) {
             out.println("tune: the " + b.name() + " backend has nothing to tune for " + kernel
-                    + " (the simd backend has tiles; -Dattn4j.backend=simd or --backend simd)");
+                    + " (simd tunes attention and gemm tiles, cuda the attention path's launches; --backend simd|cuda)");
             return 2;
         }
         out.println("tuning " + tunables.size() + " problem classes on " + b.name() + " (" + b.description() + "), mode "

@@ -10,6 +10,10 @@ import dev.attn4j.spi.Backend;
 import dev.attn4j.spi.BlockKernels;
 import dev.attn4j.spi.ClassicKernels;
 import dev.attn4j.spi.ProjectionKernels;
+import dev.attn4j.tune.Tunable;
+import dev.attn4j.tune.TuneRequest;
+import dev.attn4j.tune.Wisdom;
+import java.util.List;
 
 /**
  * The {@code cuda} backend: every SPI kernel on one GPU ({@code -Dattn4j.cuda.device}, default 0) through a
@@ -54,6 +58,17 @@ final class CudaBackend implements Backend, AttentionKernels, ProjectionKernels,
     @Override
     public String description() {
         return description;
+    }
+
+    @Override
+    public Wisdom wisdom() {
+        return ops.tuning().wisdom();
+    }
+
+    /** The attention path's launch choices (flash variant, row block, cuBLAS algorithm) for {@code ./attn4j tune}. */
+    @Override
+    public List<Tunable<?>> tunables(TuneRequest request) {
+        return ops.tuning().tunables(request, ops, runner);
     }
 
     @Override

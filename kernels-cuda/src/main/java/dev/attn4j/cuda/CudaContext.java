@@ -37,6 +37,8 @@ public final class CudaContext implements AutoCloseable {
     private final ReentrantLock lock = new ReentrantLock();
     private final String name;
     private final int computeCapability;
+    private final CudaLaunchConfig.Limits limits;
+    private final int driverVersion;
     private final CudaOps ops;
     private boolean closed;
 
@@ -58,6 +60,12 @@ public final class CudaContext implements AutoCloseable {
         CudaException.check(JCudaDriver.cuDeviceGetAttribute(major, 75, device), "cuDeviceGetAttribute(COMPUTE_CAPABILITY_MAJOR)");
         CudaException.check(JCudaDriver.cuDeviceGetAttribute(minor, 76, device), "cuDeviceGetAttribute(COMPUTE_CAPABILITY_MINOR)");
         this.computeCapability = major[0] * 10 + minor[0];
+        // CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT = 16, _MAX_THREADS_PER_BLOCK = 1, _WARP_SIZE = 10
+        this.limits = new CudaLaunchConfig.Limits(attribute(16, "MULTIPROCESSOR_COUNT"),
+                attribute(1, "MAX_THREADS_PER_BLOCK"), attribute(10, "WARP_SIZE"));
+        int[] version = new int[1];
+        CudaException.check(JCudaDriver.cuDriverGetVersion(version), "cuDriverGetVersion");
+        this.driverVersion = version[0];
         this.table = KernelTable.load();
         CudaException.check(JCudaDriver.cuModuleLoadData(module, NativeResources.read(NativeResources.FATBIN)),
                 "cuModuleLoadData(" + NativeResources.FATBIN + ") on " + name + " (sm_" + computeCapability + ")");
@@ -68,7 +76,7 @@ public final class CudaContext implements AutoCloseable {
             functions.put(e.name(), f);
         }
         this.defaultStream = new CudaStream(this, false);
-        this.ops = new CudaOps(gpu, table, workspace);
+        this.ops = new CudaOps(gpu, table, workspace, CudaTuning.shared(gpuFingerprint(), limits, table));
     }
 
     /**
@@ -84,6 +92,23 @@ public final class CudaContext implements AutoCloseable {
         }
         CudaRuntime.ensureLoaded(found.cublas());
         return new CudaContext(ordinal);
+    }
+
+    private int attribute(int attribute, String what) {
+        int[] v = new int[1];
+        CudaException.check(JCudaDriver.cuDeviceGetAttribute(v, attribute, device), "cuDeviceGetAttribute(" + what + ")");
+        return v[0];
+    }
+
+    /** The launch limits of the device (SM count, threads per block, warp size). */
+    CudaLaunchConfig.Limits limits() {
+        return limits;
+    }
+
+    /** The GPU part of the wisdom's fingerprint: name, compute capability, SM count and driver version. */
+    String gpuFingerprint() {
+        return name + " sm_" + computeCapability + " " + limits.multiprocessors() + " SMs, driver " + driverVersion / 1000
+                + "." + driverVersion % 1000 / 10;
     }
 
     /** The device ordinal. */

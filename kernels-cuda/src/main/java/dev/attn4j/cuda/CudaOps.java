@@ -6,6 +6,8 @@ import dev.attn4j.api.GeluApproximation;
 import dev.attn4j.api.Mask;
 import dev.attn4j.api.ScoreStage;
 import dev.attn4j.api.Tensor;
+import dev.attn4j.tune.Fingerprint;
+import dev.attn4j.tune.Wisdom;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
@@ -24,17 +26,36 @@ import java.util.Arrays;
  * query heads of the group with a key stride of 0, under GQA).
  */
 final class CudaOps {
+    /**
+     * Threads per block of the element-wise and layout kernels (grid-stride loops, memory bound: any warp
+     * multiple saturates bandwidth, so this is not tuned) and of the literature family's kernels (the additive
+     * kernel's tile needs exactly this many). The attention path's launch choices come from {@link CudaTuning}.
+     */
     static final int BLOCK = 256;
+    /** The flash kernels' block, compiled in ({@code __launch_bounds__(FLASH_WARPS * 32)} in flash.cu). */
     private static final int FLASH_THREADS = 128;
 
     private final Device device;
     private final KernelTable table;
     private final Workspace workspace;
+    private final CudaTuning tuning;
 
+    /** Ops whose launch choices come from an in-memory wisdom (tests; the GPU context passes its shared tuning). */
     CudaOps(Device device, KernelTable table, Workspace workspace) {
+        this(device, table, workspace, new CudaTuning(
+                Wisdom.inMemory(Fingerprint.current(0, "emulated")), device.limits(), table));
+    }
+
+    CudaOps(Device device, KernelTable table, Workspace workspace, CudaTuning tuning) {
         this.device = device;
         this.table = table;
         this.workspace = workspace;
+        this.tuning = tuning;
+    }
+
+    /** Where the attention path's launch choices come from. */
+    CudaTuning tuning() {
+        return tuning;
     }
 
     // ================================================================ attention
@@ -51,23 +72,36 @@ final class CudaOps {
         qd = contiguous(qd, t);
         kd = contiguous(kd, t);
         Tensor s = scratch(DType.FLOAT32, p.scoreShape());
-        qkT(p, qd, kd, s);
-        rowTransform(p, s, mask, stage, 0L);
+        CudaLaunchConfig c = tuning.attention(p, mask, t, CudaTuning.layout(q));
+        qkT(p, qd, kd, s, c.tensorOpGemm());
+        rowTransform(p, s, lowerMask(p, mask), stage, 0L, c.rowBlock());
         return s;
     }
 
     void maskedSoftmax(AttentionProblem p, Mask mask, Tensor scores) {
         Tensor s = contiguous(onDevice(scores), DType.FLOAT32);
-        rowTransform(p, s, mask, ScoreStage.SOFTMAX, 0L);
+        int block = tuning.attention(p, mask, DType.FLOAT32, CudaTuning.layout(scores)).rowBlock();
+        rowTransform(p, s, lowerMask(p, mask), ScoreStage.SOFTMAX, 0L, block);
         writeBack(s, scores);
     }
 
     void attention(AttentionProblem p, Tensor q, Tensor k, Tensor v, Mask mask, Tensor out, Tensor lse) {
+        attention(p, q, k, v, mask, out, lse, tuning.attention(p, mask, attentionType(q, k, v), CudaTuning.layout(q)));
+    }
+
+    /** The storage type the attention path computes in: FP16 or BF16 when q, k and v share it, else FP32. */
+    static DType attentionType(Tensor q, Tensor k, Tensor v) {
+        return q.dtype() == v.dtype() ? halfPair(q.dtype(), k.dtype()) : DType.FLOAT32;
+    }
+
+    /** {@link #attention(AttentionProblem, Tensor, Tensor, Tensor, Mask, Tensor, Tensor)} with given launch choices. */
+    void attention(AttentionProblem p, Tensor q, Tensor k, Tensor v, Mask mask, Tensor out, Tensor lse, CudaLaunchConfig c) {
         Tensor qd = onDevice(q);
         Tensor kd = onDevice(k);
         Tensor vd = onDevice(v);
-        DType t = qd.dtype() == vd.dtype() ? halfPair(qd.dtype(), kd.dtype()) : DType.FLOAT32;
-        KernelTable.Entry flash = table.flashFor(t, p.headDim(), p.valueDim());
+        DType t = attentionType(qd, kd, vd);
+        KernelTable.Entry flash = c.flashHeadDim() == 0 ? null : table.flashVariant(t, c.flashHeadDim());
+        assert c.misfit(p, t, tuning.limits(), table) == null : c.misfit(p, t, tuning.limits(), table);
         Tensor l = lse == null ? null : scratch(DType.FLOAT32, p.batch(), p.heads(), p.seqQ());
         long lseAddr = l == null ? 0L : addr(l);
         Tensor o;
@@ -87,13 +121,14 @@ final class CudaOps {
             int rows = flash.flash().blockRows();
             launch(flash.name(), (p.seqQ() + rows - 1) / rows, p.heads(), p.batch(), FLASH_THREADS, a);
         } else {
-            // head sizes past the largest flash variant: scores, fused masked softmax (+ lse), P·V
-            qd = contiguous(qd, DType.FLOAT32);
-            kd = contiguous(kd, DType.FLOAT32);
+            // head sizes past the largest flash variant, or the tuner's choice: scores, fused masked softmax
+            // (+ lse), P·V; FP16/BF16 q and k stay half for Q·Kᵀ (cuBLAS multiplies them exactly in FP32)
+            qd = contiguous(qd, t);
+            kd = contiguous(kd, t);
             vd = contiguous(vd, DType.FLOAT32);
             Tensor s = scratch(DType.FLOAT32, p.scoreShape());
-            qkT(p, qd, kd, s);
-            rowTransform(p, s, mask, ScoreStage.SOFTMAX, lseAddr);
+            qkT(p, qd, kd, s, c.tensorOpGemm());
+            rowTransform(p, s, lowerMask(p, mask), ScoreStage.SOFTMAX, lseAddr, c.rowBlock());
             o = scratch(DType.FLOAT32, p.outShape());
             pv(p, s, vd, o);
         }
@@ -104,14 +139,14 @@ final class CudaOps {
     }
 
     /** s [B, H, Sq, Sk] (contiguous f32) = q·kᵀ, q and k contiguous of one type. */
-    private void qkT(AttentionProblem p, Tensor q, Tensor k, Tensor s) {
+    private void qkT(AttentionProblem p, Tensor q, Tensor k, Tensor s, boolean tensorOp) {
         int g = p.groupSize();
         int sq = p.seqQ();
         int sk = p.seqK();
         int d = p.headDim();
         if (g == 1) {
             gemm(false, true, sq, sk, d, 1f, q, d, (long) sq * d, k, d, (long) sk * d, 0f, s, sk, (long) sq * sk,
-                    p.batch() * p.heads());
+                    p.batch() * p.heads(), tensorOp);
             return;
         }
         for (int b = 0; b < p.batch(); b++) {
@@ -119,7 +154,7 @@ final class CudaOps {
                 // the g query heads of this key/value head, all against the same K (stride 0)
                 gemm(false, true, sq, sk, d, 1f, q.select(0, b).narrow(0, kvh * g, g), d, (long) sq * d,
                         k.select(0, b).select(0, kvh), d, 0L, 0f, s.select(0, b).narrow(0, kvh * g, g), sk,
-                        (long) sq * sk, g);
+                        (long) sq * sk, g, tensorOp);
             }
         }
     }
@@ -144,18 +179,22 @@ final class CudaOps {
         }
     }
 
-    /** The fused scale → softcap → mask → softmax kernel over contiguous f32 scores, carried up to {@code stage}. */
-    void rowTransform(AttentionProblem p, Tensor s, Mask mask, ScoreStage stage, long lseAddr) {
-        rowTransform(p, s, lowerMask(p, mask), stage, lseAddr);
+    /**
+     * The fused scale → softcap → mask → softmax kernel over contiguous f32 scores, carried up to {@code stage},
+     * with the ESTIMATE block for the problem (the literature family's calls).
+     */
+    void rowTransform(AttentionProblem p, Tensor s, DeviceMask m, ScoreStage stage, long lseAddr) {
+        rowTransform(p, s, m, stage, lseAddr,
+                CudaLaunchConfig.estimate(p, DType.FLOAT32, tuning.limits(), table).rowBlock());
     }
 
-    /** {@link #rowTransform(AttentionProblem, Tensor, Mask, ScoreStage, long)} with a mask already lowered. */
-    void rowTransform(AttentionProblem p, Tensor s, DeviceMask m, ScoreStage stage, long lseAddr) {
+    /** The row kernel with {@code block} threads per row (a warp multiple: the kernel strides by blockDim.x). */
+    void rowTransform(AttentionProblem p, Tensor s, DeviceMask m, ScoreStage stage, long lseAddr, int block) {
         KernelArgs a = new KernelArgs().p(addr(s)).p(lseAddr).i(p.batch()).i(p.heads()).i(p.seqQ()).i(p.seqK())
                 .f(p.scale()).f(p.softcap()).i(stage.ordinal());
         m.append(a);
         long rows = (long) p.batch() * p.heads() * p.seqQ();
-        launch("masked_softmax_rows_f32", (int) Math.min(rows, 1 << 20), 1, 1, BLOCK, a);
+        launch("masked_softmax_rows_f32", (int) Math.min(rows, 1 << 20), 1, 1, block, a);
     }
 
     /** The mask's kernel arguments ({@code a4j::Mask}): structured bounds uploaded, dense terms resolved. */
@@ -527,6 +566,22 @@ final class CudaOps {
         device.download(devAddr, host, byteOffset, bytes);
     }
 
+    /**
+     * A device copy of a contiguous host tensor in memory of its own (not the per-call workspace), for the tuner's
+     * representative problems; free it with {@link #release}.
+     */
+    Tensor resident(Tensor host) {
+        long bytes = Math.max(1, host.elementCount()) * host.dtype().byteSize();
+        long a = device.malloc(bytes, "a tuning problem");
+        device.upload(a, host.segment(), host.offset() * host.dtype().byteSize(), host.elementCount() * host.dtype().byteSize());
+        return Tensor.view(deviceSegment(a, bytes), host.dtype(), 0, host.shape(), host.strides());
+    }
+
+    /** Frees a {@link #resident} tensor. */
+    void release(Tensor resident) {
+        device.free(resident.segment().address());
+    }
+
     /** Copies {@code host.length} int32 values from device address {@code devAddr} into {@code host}. */
     void download(long devAddr, int[] host) {
         if (host.length > 0) {
@@ -595,11 +650,17 @@ final class CudaOps {
      */
     void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, Tensor a, long lda, long strideA,
                       Tensor b, long ldb, long strideB, float beta, Tensor c, long ldc, long strideC, int batch) {
+        gemm(transA, transB, m, n, k, alpha, a, lda, strideA, b, ldb, strideB, beta, c, ldc, strideC, batch, false);
+    }
+
+    /** {@link #gemm} asking FP16/BF16 calls for {@code CUBLAS_GEMM_DEFAULT_TENSOR_OP} when {@code tensorOp}. */
+    void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, Tensor a, long lda, long strideA,
+              Tensor b, long ldb, long strideB, float beta, Tensor c, long ldc, long strideC, int batch, boolean tensorOp) {
         GemmPlan plan = GemmPlan.rowMajor(transA, transB, m, n, k);
         // cuBLAS's first operand is our B, its second our A
         device.gemm(new Device.GemmCall(plan.transa(), plan.transb(), plan.m(), plan.n(), plan.k(), alpha,
                 addr(b), gemmType(b.dtype()), Math.toIntExact(ldb), strideB, addr(a), gemmType(a.dtype()),
-                Math.toIntExact(lda), strideA, beta, addr(c), gemmType(c.dtype()), Math.toIntExact(ldc), strideC, batch));
+                Math.toIntExact(lda), strideA, beta, addr(c), gemmType(c.dtype()), Math.toIntExact(ldc), strideC, batch, tensorOp));
     }
 
     private static int gemmType(DType t) {

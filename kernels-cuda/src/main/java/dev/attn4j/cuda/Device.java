@@ -34,16 +34,20 @@ interface Device {
     /** A column-major strided-batched GEMM, exactly as cuBLAS takes it (after {@link GemmPlan}'s swap). */
     void gemm(GemmCall call);
 
+    /** The device's limits that launch configurations depend on. */
+    CudaLaunchConfig.Limits limits();
+
     /** Waits for all queued work. */
     void synchronize();
 
     /**
      * {@code cublasSgemmStridedBatched} (all types 0) or {@code cublasGemmStridedBatchedEx} with FP32 compute.
-     * Types are the kernels' storage codes (0 f32, 1 f16, 2 bf16).
+     * Types are the kernels' storage codes (0 f32, 1 f16, 2 bf16). {@code tensorOp} asks the Ex call for
+     * {@code CUBLAS_GEMM_DEFAULT_TENSOR_OP} instead of {@code CUBLAS_GEMM_DEFAULT} (ignored by the SGEMM).
      */
     record GemmCall(int transa, int transb, int m, int n, int k, float alpha, long a, int aType, int lda, long strideA,
                     long b, int bType, int ldb, long strideB, float beta, long c, int cType, int ldc, long strideC,
-                    int batch) {
+                    int batch, boolean tensorOp) {
         /** Whether every operand is FP32 (the plain SGEMM). */
         boolean allFloat32() {
             return aType == 0 && bType == 0 && cType == 0;

@@ -12,6 +12,7 @@ final class JCudaDevice implements Device {
     private static final int[] CUDA_TYPES = {0 /* CUDA_R_32F */, 2 /* CUDA_R_16F */, 14 /* CUDA_R_16BF */};
     private static final int CUBLAS_COMPUTE_32F = 68;
     private static final int CUBLAS_GEMM_DEFAULT = -1;
+    private static final int CUBLAS_GEMM_DEFAULT_TENSOR_OP = 99;
     private static final int CU_POINTER_ATTRIBUTE_MEMORY_TYPE = 2;
     private static final int CU_MEMORYTYPE_DEVICE = 2;
     private static final int CU_MEMORYTYPE_UNIFIED = 4;
@@ -101,9 +102,14 @@ final class JCudaDevice implements Device {
             status = JCublas2.cublasGemmStridedBatchedEx_new(handle, c.transa(), c.transb(), c.m(), c.n(), c.k(), alpha,
                     ptr(c.a()), CUDA_TYPES[c.aType()], c.lda(), c.strideA(), ptr(c.b()), CUDA_TYPES[c.bType()], c.ldb(),
                     c.strideB(), beta, ptr(c.c()), CUDA_TYPES[c.cType()], c.ldc(), c.strideC(), c.batch(),
-                    CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
+                    CUBLAS_COMPUTE_32F, c.tensorOp() ? CUBLAS_GEMM_DEFAULT_TENSOR_OP : CUBLAS_GEMM_DEFAULT);
         }
         CudaException.checkCublas(status, c.describe());
+    }
+
+    @Override
+    public CudaLaunchConfig.Limits limits() {
+        return ctx.limits();
     }
 
     @Override

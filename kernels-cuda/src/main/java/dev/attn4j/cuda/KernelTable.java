@@ -140,6 +140,22 @@ final class KernelTable {
         return best;
     }
 
+    /** The flash-attention variant for a storage type with exactly this head-dim bound, or null. */
+    Entry flashVariant(DType dtype, int maxHeadDim) {
+        for (Entry e : entries.values()) {
+            if (e.flash() != null && e.flash().dtype() == dtype && e.flash().maxHeadDim() == maxHeadDim) {
+                return e;
+            }
+        }
+        return null;
+    }
+
+    /** The head-dim bounds of the flash variants for a storage type, ascending. */
+    List<Integer> flashHeadDims(DType dtype) {
+        return entries.values().stream().filter(e -> e.flash() != null && e.flash().dtype() == dtype)
+                .map(e -> e.flash().maxHeadDim()).sorted().toList();
+    }
+
     private static String strings(String literals) {
         StringBuilder sb = new StringBuilder();
         Matcher m = STRINGS.matcher(literals);

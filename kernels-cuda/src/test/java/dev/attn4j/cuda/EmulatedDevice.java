@@ -6,6 +6,7 @@ import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * {@link Device} in plain Java: "device memory" is off-heap memory this class allocates (so addresses are
@@ -21,9 +22,33 @@ final class EmulatedDevice implements Device {
     private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED;
     private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED;
 
+    /** An A100's limits: 108 SMs, 1024 threads per block, 32-thread warps. */
+    static final CudaLaunchConfig.Limits A100 = new CudaLaunchConfig.Limits(108, 1024, 32);
+
+    private final CudaLaunchConfig.Limits limits;
     private final Arena arena = Arena.ofShared();
+    private final Map<String, Integer> lastBlock = new ConcurrentHashMap<>();
     private final TreeMap<Long, MemorySegment> blocks = new TreeMap<>();
     private long live;
+
+    /** A device with {@link #A100}'s limits. */
+    EmulatedDevice() {
+        this(A100);
+    }
+
+    EmulatedDevice(CudaLaunchConfig.Limits limits) {
+        this.limits = limits;
+    }
+
+    @Override
+    public CudaLaunchConfig.Limits limits() {
+        return limits;
+    }
+
+    /** The block size of the last launch of {@code kernel}, or null when it was never launched. */
+    Integer lastBlock(String kernel) {
+        return lastBlock.get(kernel);
+    }
 
     /** Bytes currently allocated (a leak check for the tests). */
     long liveBytes() {
@@ -243,11 +268,12 @@ final class EmulatedDevice implements Device {
     @Override
     public void launch(KernelTable.Entry kernel, int gridX, int gridY, int gridZ, int block, KernelArgs args) {
         // the launch limits of every GPU attn4j targets: CUDA_ERROR_INVALID_VALUE on the GPU
-        if (gridX < 1 || gridY < 1 || gridZ < 1 || gridY > 65535 || gridZ > 65535 || block < 32 || block > 1024
-                || block % 32 != 0) {
+        if (gridX < 1 || gridY < 1 || gridZ < 1 || gridY > 65535 || gridZ > 65535 || block < limits.warpSize()
+                || block > limits.maxThreadsPerBlock() || block % limits.warpSize() != 0) {
             throw new CudaException("cuLaunchKernel(" + kernel.name() + ", grid=" + gridX + "x" + gridY + "x" + gridZ
                     + ", block=" + block + ") failed: CUDA_ERROR_INVALID_VALUE");
         }
+        lastBlock.put(kernel.name(), block);
         Args a = new Args(args);
         if (kernel.flash() != null) {
             flash(kernel.flash(), a, gridX, gridY, gridZ, block);
@@ -315,7 +341,7 @@ final class EmulatedDevice implements Device {
                     }
                 }
             }
-            case "masked_softmax_rows_f32" -> maskedSoftmaxRows(a);
+            case "masked_softmax_rows_f32" -> maskedSoftmaxRows(a, gridX, block);
             case "l2_normalize_rows_f32" -> l2NormalizeRows(a);
             case "additive_scores_f32" -> additiveScores(a, gridX, block);
             case "topk_rows_f32" -> topKRows(a, gridX);
@@ -500,7 +526,12 @@ final class EmulatedDevice implements Device {
         }
     }
 
-    private void maskedSoftmaxRows(Args a) {
+    /**
+     * The row kernel as the GPU runs it: blocks stride over the rows by the grid, and the row sum is the block
+     * reduction's float order (each thread's partial over keys j ≡ t mod block, a butterfly per 32-lane warp,
+     * then one over the warps' partials padded with zeros), so that each block size gives its own rounding.
+     */
+    private void maskedSoftmaxRows(Args a, int gridX, int block) {
         long scores = a.p();
         long lse = a.p();
         int bb = a.i();
@@ -511,7 +542,46 @@ final class EmulatedDevice implements Device {
         float softcap = a.f();
         int stage = a.i();
         MaskArgs mask = new MaskArgs(a);
-        for (long row = 0; row < (long) bb * h * sq; row++) {
+        long rows = (long) bb * h * sq;
+        boolean[] done = new boolean[Math.toIntExact(rows)];
+        for (int blk = 0; blk < gridX; blk++) {
+            for (long row = blk; row < rows; row += gridX) {
+                done[(int) row] = true;
+                softmaxRow(scores, lse, row, h, sq, sk, scale, softcap, stage, mask, block);
+            }
+        }
+        for (int r = 0; r < done.length; r++) {
+            if (!done[r]) {
+                throw new IllegalStateException("masked_softmax_rows_f32 grid=" + gridX + " leaves row " + r + " of " + rows);
+            }
+        }
+    }
+
+    /** block_reduce&lt;false&gt; of common.cuh: a butterfly per warp, then one over the warps' partials. */
+    static float blockSum(float[] part) {
+        float[] warps = new float[32];
+        for (int w = 0; w < part.length / 32; w++) {
+            warps[w] = warpSum(Arrays.copyOfRange(part, 32 * w, 32 * w + 32));
+        }
+        return warpSum(warps);
+    }
+
+    /** warp_sum of common.cuh: lane 0's value after the xor butterfly over 32 lanes. */
+    private static float warpSum(float[] lanes) {
+        float[] v = lanes.clone();
+        for (int o = 16; o > 0; o >>= 1) {
+            float[] next = new float[32];
+            for (int l = 0; l < 32; l++) {
+                next[l] = v[l] + v[l ^ o];
+            }
+            v = next;
+        }
+        return v[0];
+    }
+
+    private void softmaxRow(long scores, long lse, long row, int h, int sq, int sk, float scale, float softcap, int stage,
+                            MaskArgs mask, int block) {
+        {
             int i = (int) (row % sq);
             int hh = (int) (row / sq % h);
             int b = (int) (row / ((long) sq * h));
@@ -537,13 +607,15 @@ final class EmulatedDevice implements Device {
                         store(lse, 0, row, Float.NEGATIVE_INFINITY);
                     }
                 } else {
-                    float sum = 0f;
+                    float[] part = new float[block];
                     for (int j = 0; j < sk; j++) {
                         x[j] = (float) Math.exp(x[j] - max);
-                        sum += x[j];
+                        part[j % block] += x[j];
                     }
+                    float sum = blockSum(part);
+                    float inv = 1f / sum;
                     for (int j = 0; j < sk; j++) {
-                        x[j] /= sum;
+                        x[j] *= inv;
                     }
                     if (lse != 0) {
                         store(lse, 0, row, max + (float) Math.log(sum));

@@ -1,0 +1,239 @@
+package dev.attn4j.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.attn4j.api.AttentionProblem;
+import dev.attn4j.api.DType;
+import dev.attn4j.api.Mask;
+import dev.attn4j.api.Tensor;
+import dev.attn4j.reference.ReferenceBackend;
+import dev.attn4j.tune.Fingerprint;
+import dev.attn4j.tune.Planner;
+import dev.attn4j.tune.Tunable;
+import dev.attn4j.tune.TuneRequest;
+import dev.attn4j.tune.TuningMode;
+import dev.attn4j.tune.Wisdom;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The CUDA backend's launch tuning on the emulated device: every candidate against the reference, wisdom, tokens. */
+class CudaTuningTest {
+    private final EmulatedDevice device = new EmulatedDevice();
+    private final Workspace workspace = new Workspace(device);
+    private final KernelTable table = KernelTable.load();
+    private final Wisdom wisdom = Wisdom.inMemory(Fingerprint.current(0, "emulated A100"));
+    private final CudaTuning tuning = new CudaTuning(wisdom, device.limits(), table);
+    private final CudaOps ops = new CudaOps(device, table, workspace, tuning);
+    private final CudaBackend backend = new CudaBackend("emulated", ops, body -> {
+        try {
+            body.run();
+        } finally {
+            workspace.reset();
+        }
+    });
+
+    /** Problems with a flash variant (GQA, odd sizes, causal), one only the unfused path serves (D = 300). */
+    private static final List<TuneRequest> REQUESTS = List.of(
+            TuneRequest.attention(AttentionProblem.of(1, 4, 2, 33, 65, 40).withScale(0.2f), Mask.causalTopLeft()),
+            TuneRequest.attention(AttentionProblem.of(2, 2, 2, 17, 129, 64), Mask.none()),
+            TuneRequest.attention(AttentionProblem.of(1, 2, 1, 7, 31, 300), Mask.causalBottomRight()));
+
+    private List<CudaTuning.AttentionTunable> tunables(TuneRequest r) {
+        return backend.tunables(r).stream().map(t -> (CudaTuning.AttentionTunable) t).toList();
+    }
+
+    @Test
+    void everyCandidateAgreesWithTheReference() {
+        int checked = 0;
+        for (TuneRequest r : REQUESTS) {
+            for (CudaTuning.AttentionTunable t : tunables(r)) {
+                List<CudaLaunchConfig> all = t.candidates(true);
+                assertTrue(all.size() >= 6, r.label() + ": " + all);
+                t.check(t.estimate());
+                for (CudaLaunchConfig c : all) {
+                    t.check(c); // throws AssertionError naming the element and the configuration
+                    checked++;
+                }
+            }
+        }
+        assertTrue(checked > 40, "checked " + checked);
+    }
+
+    @Test
+    void measureCandidatesAreASubsetOfTheExhaustiveOnesAndAllFit() {
+        for (TuneRequest r : REQUESTS) {
+            for (CudaTuning.AttentionTunable t : tunables(r)) {
+                List<CudaLaunchConfig> all = t.candidates(true);
+                List<CudaLaunchConfig> plausible = t.candidates(false);
+                assertFalse(plausible.isEmpty());
+                assertTrue(all.containsAll(plausible), plausible + " not in " + all);
+                for (CudaLaunchConfig c : all) {
+                    assertNull(c.misfit(r.attention(), DType.FLOAT32, device.limits(), table), c.encode());
+                    assertEquals(c, t.decode(t.encode(c)));
+                }
+            }
+        }
+    }
+
+    @Test
+    void eachCandidateRunsThroughTheBackendWithItsOwnLaunches() {
+        AttentionProblem p = AttentionProblem.of(1, 2, 2, 9, 70, 64);
+        Mask mask = Mask.causalTopLeft();
+        Tensor q = Tensor.of(CudaTuning.random(1, Tensor.count(p.qShape())), p.qShape());
+        Tensor k = Tensor.of(CudaTuning.random(2, Tensor.count(p.kShape())), p.kShape());
+        Tensor v = Tensor.of(CudaTuning.random(3, Tensor.count(p.vShape())), p.vShape());
+        Tensor want = Tensor.zeros(p.outShape());
+        new ReferenceBackend().attention().attention(p, q, k, v, mask, want, null);
+        CudaTuning.AttentionTunable t = tunables(TuneRequest.attention(p, mask)).get(0);
+        for (CudaLaunchConfig c : t.candidates(true)) {
+            // the configuration reaches the kernels through the wisdom, as a tuned one does after ./attn4j tune
+            wisdom.put(t.problemClass(), new Wisdom.Entry(CudaTuning.BACKEND, c.encode(), 1, 1));
+            assertEquals(c, tuning.attention(p, mask, DType.FLOAT32, "bhsd"));
+            Tensor got = Tensor.zeros(p.outShape());
+            Tensor lse = Tensor.zeros(p.batch(), p.heads(), p.seqQ());
+            backend.attention(p, q, k, v, mask, got, lse);
+            CudaTuning.assertClose(c.encode(), want, got, 1e-5);
+            if (c.flashHeadDim() == 0) {
+                assertEquals(c.rowBlock(), device.lastBlock("masked_softmax_rows_f32"), c.encode());
+            }
+        }
+    }
+
+    @Test
+    void plannedConfigurationIsRememberedAndUsedByTheKernels() {
+        AttentionProblem p = AttentionProblem.of(1, 2, 2, 5, 40, 32);
+        Mask mask = Mask.none();
+        for (Tunable<?> t : backend.tunables(TuneRequest.attention(p, mask))) {
+            Planner.Plan<?> plan = Planner.plan(t, TuningMode.MEASURE, wisdom, 0.2, null);
+            assertFalse(plan.fromWisdom());
+            assertTrue(plan.measurements().stream().allMatch(m -> m.failure() == null), plan.measurements().toString());
+            Planner.Plan<?> again = Planner.plan(t, TuningMode.MEASURE, wisdom, 0.2, null);
+            assertTrue(again.fromWisdom());
+            assertEquals(plan.encoded(), again.encoded());
+        }
+        // a configuration that is not the estimate, written as the planner writes it, is what the kernels take
+        CudaTuning.AttentionTunable t = tunables(TuneRequest.attention(p, mask)).get(0);
+        CudaLaunchConfig other = new CudaLaunchConfig(64, 0, false);
+        assertFalse(other.equals(t.estimate()));
+        wisdom.put(t.problemClass(), new Wisdom.Entry(CudaTuning.BACKEND, other.encode(), 1, 2));
+        assertEquals(other, tuning.attention(p, mask, DType.FLOAT32, "bhsd"));
+        Planner.Plan<?> fromWisdom = Planner.plan(t, TuningMode.MEASURE, wisdom, 0.2, null);
+        assertTrue(fromWisdom.fromWisdom());
+        assertEquals(other, fromWisdom.config());
+        // the problem's class is all that matters: another member of it (Sq 5..8, Sk 33..64) takes the same entry
+        assertEquals(other, tuning.attention(p.withSeq(7, 60), mask, DType.FLOAT32, "bhsd"));
+        // another storage type is another class
+        assertEquals(CudaLaunchConfig.estimate(p, DType.FLOAT16, device.limits(), table),
+                tuning.attention(p, mask, DType.FLOAT16, "bhsd"));
+    }
+
+    @Test
+    void aWisdomEntryThatNoLongerFitsIsIgnored() {
+        AttentionProblem p = AttentionProblem.of(1, 2, 2, 5, 40, 64);
+        CudaTuning.AttentionTunable t = tunables(TuneRequest.attention(p, Mask.none())).get(0);
+        for (String token : new String[] {"rows256-flash32-gemmdefault", "rows48-flashnone-gemmdefault", "garbage"}) {
+            wisdom.put(t.problemClass(), new Wisdom.Entry(CudaTuning.BACKEND, token, 1, 1));
+            assertEquals(t.estimate(), tuning.attention(p, Mask.none(), DType.FLOAT32, "bhsd"), token);
+            // the planner measures again instead of trusting it
+            assertFalse(Planner.plan(t, TuningMode.MEASURE, wisdom, 0.1, null).fromWisdom(), token);
+        }
+    }
+
+    @Test
+    void encodeAndDecodeRejectBadTokens() {
+        for (CudaLaunchConfig c : List.of(new CudaLaunchConfig(256, 64, false), new CudaLaunchConfig(32, 0, true),
+                new CudaLaunchConfig(1024, 256, false))) {
+            assertEquals(c, CudaLaunchConfig.decode(c.encode()));
+        }
+        assertEquals("rows128-flashnone-gemmtensorop", new CudaLaunchConfig(128, 0, true).encode());
+        for (String bad : new String[] {"", "rows256", "rows256-flash64", "rows256-flash64-gemmfast",
+            "rows-flash64-gemmdefault", "rows256-flash0-gemmdefault", "rows+256-flash64-gemmdefault",
+            "rows0-flashnone-gemmdefault", "rows256-flash64-gemmdefault-x", "rows256-flash-1-gemmdefault",
+            "bk64-split16-min256-max16-qt4", "rows256-flashNone-gemmdefault", "rows256\t-flash64-gemmdefault"}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> CudaLaunchConfig.decode(bad), bad);
+            assertTrue(e.getMessage().contains("not a cuda launch configuration"), e.getMessage());
+        }
+        // valid tokens that do not fit the problem or the device are rejected by the tunable
+        CudaTuning.AttentionTunable t = tunables(TuneRequest.attention(AttentionProblem.of(1, 1, 1, 4, 40, 64), Mask.none())).get(0);
+        for (String misfit : new String[] {"rows48-flashnone-gemmdefault", "rows2048-flashnone-gemmdefault",
+            "rows256-flash32-gemmdefault", "rows256-flash48-gemmdefault"}) {
+            assertThrows(IllegalArgumentException.class, () -> t.decode(misfit), misfit);
+        }
+    }
+
+    @Test
+    void estimateFollowsTheDevice() {
+        CudaLaunchConfig.Limits a100 = EmulatedDevice.A100;
+        // many rows, long keys: the former constant of 8 warps
+        assertEquals(256, CudaLaunchConfig.estimate(AttentionProblem.of(4, 32, 32, 512, 4096, 64), DType.FLOAT32, a100, table).rowBlock());
+        // decode against a long cache: 32 rows cannot fill 108 SMs, so each row gets the device's maximum
+        assertEquals(1024, CudaLaunchConfig.estimate(AttentionProblem.of(1, 32, 8, 1, 8192, 128), DType.FLOAT32, a100, table).rowBlock());
+        // short rows: at least 4 keys per thread, at least a warp
+        assertEquals(32, CudaLaunchConfig.estimate(AttentionProblem.of(4, 32, 32, 512, 100, 64), DType.FLOAT32, a100, table).rowBlock());
+        assertEquals(64, CudaLaunchConfig.estimate(AttentionProblem.of(4, 32, 32, 512, 200, 64), DType.FLOAT32, a100, table).rowBlock());
+        // the smallest covering flash variant, none past the largest
+        assertEquals(64, CudaLaunchConfig.estimate(AttentionProblem.of(1, 1, 1, 8, 8, 40), DType.FLOAT16, a100, table).flashHeadDim());
+        assertEquals(0, CudaLaunchConfig.estimate(AttentionProblem.of(1, 1, 1, 8, 8, 300), DType.FLOAT32, a100, table).flashHeadDim());
+        // a device with 64-thread blocks caps the row block
+        CudaLaunchConfig.Limits tiny = new CudaLaunchConfig.Limits(2, 64, 32);
+        assertEquals(64, CudaLaunchConfig.estimate(AttentionProblem.of(1, 1, 1, 1, 8192, 64), DType.FLOAT32, tiny, table).rowBlock());
+        assertThrows(IllegalArgumentException.class, () -> new CudaLaunchConfig.Limits(0, 1024, 32));
+        assertThrows(IllegalArgumentException.class, () -> new CudaLaunchConfig.Limits(8, 1000, 32));
+    }
+
+    @Test
+    void everyCandidatePassesOnASmallDeviceToo() {
+        // 4 SMs and 512-thread blocks: the candidate set follows the limits
+        EmulatedDevice small = new EmulatedDevice(new CudaLaunchConfig.Limits(4, 512, 32));
+        Workspace ws = new Workspace(small);
+        CudaOps smallOps = new CudaOps(small, table, ws, new CudaTuning(Wisdom.inMemory(Fingerprint.current(0, "small")),
+                small.limits(), table));
+        CudaBackend b = new CudaBackend("small", smallOps, body -> {
+            try {
+                body.run();
+            } finally {
+                ws.reset();
+            }
+        });
+        for (Tunable<?> raw : b.tunables(REQUESTS.get(0))) {
+            CudaTuning.AttentionTunable t = (CudaTuning.AttentionTunable) raw;
+            for (CudaLaunchConfig c : t.candidates(true)) {
+                assertTrue(c.rowBlock() <= 512, c.encode());
+                t.check(c);
+            }
+        }
+    }
+
+    @Test
+    void backendOffersTheAttentionPathAndItsOwnWisdomFile() {
+        assertEquals(2, backend.tunables(REQUESTS.get(1)).size());
+        assertEquals(List.of("f32", "f16"), backend.tunables(REQUESTS.get(1)).stream().map(t -> t.problemClass().dtype()).toList());
+        assertTrue(backend.tunables(TuneRequest.gemm(64, 64, 64)).isEmpty());
+        assertNotNull(backend.wisdom());
+        assertEquals(Path.of("/x/wisdom-cuda.txt"), CudaTuning.wisdomFile(Path.of("/x/wisdom.txt")));
+        assertEquals(Path.of("/x/w-cuda"), CudaTuning.wisdomFile(Path.of("/x/w")));
+    }
+
+    @Test
+    void tuningBuffersAreFreedWhenTheNextProblemIsTimed() {
+        long before = device.liveBytes();
+        List<Tunable<?>> ts = backend.tunables(REQUESTS.get(1));
+        runOnce(ts.get(0));
+        long one = device.liveBytes();
+        assertTrue(one > before);
+        runOnce(ts.get(1));
+        runOnce(ts.get(0));
+        assertEquals(one, device.liveBytes(), "only one representative problem stays resident");
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <C> void runOnce(Tunable<C> t) {
+        t.run(t.estimate());
+    }
+}
