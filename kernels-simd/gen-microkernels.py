@@ -105,7 +105,7 @@ final class MicroKernels {
 for na in (12, 4, 1):
     out.append(kernel(f"rowsA{na}", na, True))
     out.append("")
-for na in (12, 4, 1):
+for na in (12, 8, 4, 1):
     out.append(kernel(f"colsA{na}", na, False))
     out.append("")
 out.append('''    /** Any number of rows of A along rows: blocks of 12, then 4, then 1. */

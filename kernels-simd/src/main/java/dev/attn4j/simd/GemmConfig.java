@@ -10,18 +10,26 @@ package dev.attn4j.simd;
  *              per thread, the B panels are split into groups too (more, smaller items balance better;
  *              fewer re-read less of A), ≥ 1. The sums never depend on it: each output element is summed
  *              by one item in a fixed order.
+ * @param mr    the micro-kernel shape: rows of A per register tile (12, 8 or 4) × two vectors of columns;
+ *              12 × 2 fills 24 of AVX-512's 32 registers with accumulators, 8 × 2 and 4 × 2 leave more
+ *              room (fewer registers, or a machine whose loads rather than FMAs bind)
  */
-record GemmConfig(int kc, int mTile, int itemsPerThread) {
+record GemmConfig(int kc, int mTile, int itemsPerThread, int mr) {
 
     /** Checks the sizes. */
     GemmConfig {
-        if (kc < 1 || mTile < 1 || itemsPerThread < 1) {
+        if (kc < 1 || mTile < 1 || itemsPerThread < 1 || mr != 12 && mr != 8 && mr != 4) {
             throw new IllegalArgumentException("invalid gemm blocking: kc=" + kc + ", mTile=" + mTile
-                    + ", itemsPerThread=" + itemsPerThread);
+                    + ", itemsPerThread=" + itemsPerThread + ", mr=" + mr + " (12, 8 or 4)");
         }
     }
 
-    /** A blocking with the default thread split. */
+    /** A blocking with the 12-row micro-kernel. */
+    GemmConfig(int kc, int mTile, int itemsPerThread) {
+        this(kc, mTile, itemsPerThread, 12);
+    }
+
+    /** A blocking with the default thread split and micro-kernel. */
     GemmConfig(int kc, int mTile) {
         this(kc, mTile, 4);
     }
@@ -32,6 +40,6 @@ record GemmConfig(int kc, int mTile, int itemsPerThread) {
      * at most).
      */
     static GemmConfig defaults() {
-        return new GemmConfig(256, 48, 4);
+        return new GemmConfig(256, 48, 4, 12);
     }
 }

@@ -442,6 +442,128 @@ final class MicroKernels {
         c111.intoArray(c, cOff + 11 * ldc + L);
     }
 
+    /** C[a][0, NR) = (accumulate ? scale[0, NR)·C[a] : 0) + sum over c < n of A[aOff + a + c*lda] * B[bOff + c*NR + (0, NR)], for a < 8 ({@code scale} null: 1). */
+    static void colsA8(float[] a, int aOff, int lda, float[] b, int bOff, int n,
+            float[] c, int cOff, int ldc, boolean accumulate, float[] scale) {
+        FloatVector c00;
+        FloatVector c01;
+        FloatVector c10;
+        FloatVector c11;
+        FloatVector c20;
+        FloatVector c21;
+        FloatVector c30;
+        FloatVector c31;
+        FloatVector c40;
+        FloatVector c41;
+        FloatVector c50;
+        FloatVector c51;
+        FloatVector c60;
+        FloatVector c61;
+        FloatVector c70;
+        FloatVector c71;
+        if (accumulate) {
+            c00 = FloatVector.fromArray(F, c, cOff + 0 * ldc);
+            c01 = FloatVector.fromArray(F, c, cOff + 0 * ldc + L);
+            c10 = FloatVector.fromArray(F, c, cOff + 1 * ldc);
+            c11 = FloatVector.fromArray(F, c, cOff + 1 * ldc + L);
+            c20 = FloatVector.fromArray(F, c, cOff + 2 * ldc);
+            c21 = FloatVector.fromArray(F, c, cOff + 2 * ldc + L);
+            c30 = FloatVector.fromArray(F, c, cOff + 3 * ldc);
+            c31 = FloatVector.fromArray(F, c, cOff + 3 * ldc + L);
+            c40 = FloatVector.fromArray(F, c, cOff + 4 * ldc);
+            c41 = FloatVector.fromArray(F, c, cOff + 4 * ldc + L);
+            c50 = FloatVector.fromArray(F, c, cOff + 5 * ldc);
+            c51 = FloatVector.fromArray(F, c, cOff + 5 * ldc + L);
+            c60 = FloatVector.fromArray(F, c, cOff + 6 * ldc);
+            c61 = FloatVector.fromArray(F, c, cOff + 6 * ldc + L);
+            c70 = FloatVector.fromArray(F, c, cOff + 7 * ldc);
+            c71 = FloatVector.fromArray(F, c, cOff + 7 * ldc + L);
+            if (scale != null) {
+                FloatVector s0 = FloatVector.fromArray(F, scale, 0);
+                FloatVector s1 = FloatVector.fromArray(F, scale, L);
+                c00 = c00.mul(s0);
+                c01 = c01.mul(s1);
+                c10 = c10.mul(s0);
+                c11 = c11.mul(s1);
+                c20 = c20.mul(s0);
+                c21 = c21.mul(s1);
+                c30 = c30.mul(s0);
+                c31 = c31.mul(s1);
+                c40 = c40.mul(s0);
+                c41 = c41.mul(s1);
+                c50 = c50.mul(s0);
+                c51 = c51.mul(s1);
+                c60 = c60.mul(s0);
+                c61 = c61.mul(s1);
+                c70 = c70.mul(s0);
+                c71 = c71.mul(s1);
+            }
+        } else {
+            c00 = FloatVector.zero(F);
+            c01 = FloatVector.zero(F);
+            c10 = FloatVector.zero(F);
+            c11 = FloatVector.zero(F);
+            c20 = FloatVector.zero(F);
+            c21 = FloatVector.zero(F);
+            c30 = FloatVector.zero(F);
+            c31 = FloatVector.zero(F);
+            c40 = FloatVector.zero(F);
+            c41 = FloatVector.zero(F);
+            c50 = FloatVector.zero(F);
+            c51 = FloatVector.zero(F);
+            c60 = FloatVector.zero(F);
+            c61 = FloatVector.zero(F);
+            c70 = FloatVector.zero(F);
+            c71 = FloatVector.zero(F);
+        }
+        for (int k = 0; k < n; k++) {
+            int bi = bOff + k * NR;
+            int ai = aOff + k * lda;
+            FloatVector b0 = FloatVector.fromArray(F, b, bi);
+            FloatVector b1 = FloatVector.fromArray(F, b, bi + L);
+            FloatVector x0 = FloatVector.broadcast(F, a[ai]);
+            c00 = x0.fma(b0, c00);
+            c01 = x0.fma(b1, c01);
+            FloatVector x1 = FloatVector.broadcast(F, a[ai + 1]);
+            c10 = x1.fma(b0, c10);
+            c11 = x1.fma(b1, c11);
+            FloatVector x2 = FloatVector.broadcast(F, a[ai + 2]);
+            c20 = x2.fma(b0, c20);
+            c21 = x2.fma(b1, c21);
+            FloatVector x3 = FloatVector.broadcast(F, a[ai + 3]);
+            c30 = x3.fma(b0, c30);
+            c31 = x3.fma(b1, c31);
+            FloatVector x4 = FloatVector.broadcast(F, a[ai + 4]);
+            c40 = x4.fma(b0, c40);
+            c41 = x4.fma(b1, c41);
+            FloatVector x5 = FloatVector.broadcast(F, a[ai + 5]);
+            c50 = x5.fma(b0, c50);
+            c51 = x5.fma(b1, c51);
+            FloatVector x6 = FloatVector.broadcast(F, a[ai + 6]);
+            c60 = x6.fma(b0, c60);
+            c61 = x6.fma(b1, c61);
+            FloatVector x7 = FloatVector.broadcast(F, a[ai + 7]);
+            c70 = x7.fma(b0, c70);
+            c71 = x7.fma(b1, c71);
+        }
+        c00.intoArray(c, cOff + 0 * ldc);
+        c01.intoArray(c, cOff + 0 * ldc + L);
+        c10.intoArray(c, cOff + 1 * ldc);
+        c11.intoArray(c, cOff + 1 * ldc + L);
+        c20.intoArray(c, cOff + 2 * ldc);
+        c21.intoArray(c, cOff + 2 * ldc + L);
+        c30.intoArray(c, cOff + 3 * ldc);
+        c31.intoArray(c, cOff + 3 * ldc + L);
+        c40.intoArray(c, cOff + 4 * ldc);
+        c41.intoArray(c, cOff + 4 * ldc + L);
+        c50.intoArray(c, cOff + 5 * ldc);
+        c51.intoArray(c, cOff + 5 * ldc + L);
+        c60.intoArray(c, cOff + 6 * ldc);
+        c61.intoArray(c, cOff + 6 * ldc + L);
+        c70.intoArray(c, cOff + 7 * ldc);
+        c71.intoArray(c, cOff + 7 * ldc + L);
+    }
+
     /** C[a][0, NR) = (accumulate ? scale[0, NR)·C[a] : 0) + sum over c < n of A[aOff + a + c*lda] * B[bOff + c*NR + (0, NR)], for a < 4 ({@code scale} null: 1). */
     static void colsA4(float[] a, int aOff, int lda, float[] b, int bOff, int n,
             float[] c, int cOff, int ldc, boolean accumulate, float[] scale) {

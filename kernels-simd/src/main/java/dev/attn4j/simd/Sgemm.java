@@ -14,8 +14,9 @@ import jdk.incubator.vector.FloatVector;
  *   B is packed once per call into panels of NR = 2·L columns, [N/NR][K][NR] (zero-padded), in parallel;
  *   A is read in place along its rows (unit stride in K; other views are copied once);
  *   work item = (tile of mTile rows) × (group of panels); per item, for each kc block of K, for each
- *   panel, for each 12-row register tile: MicroKernels.rowsA (24 accumulators in locals) into a
- *   per-thread C buffer; then one epilogue applies alpha, beta·C and the bias while storing y.
+ *   panel, for each register tile of mr packed rows (12, 8 or 4, GemmConfig.mr): MicroKernels.colsA*
+ *   (accumulators in locals) into a per-thread C buffer; then one epilogue applies alpha, beta·C and
+ *   the bias while storing y.
  * </pre>
  *
  * Edges never fall to scalar code: leftover rows use the 4- and 1-row kernels, leftover columns are
@@ -151,20 +152,20 @@ final class Sgemm {
             if (k == 0) {
                 Arrays.fill(cbuf, 0, rows * ldc, 0f);
             }
-            int full = rows / MicroKernels.MR;
-            int rest = rows - full * MicroKernels.MR;
-            float[] ap = apack(full * MicroKernels.MR * Math.min(cfg.kc(), k));
+            int mr = cfg.mr();
+            int full = rows / mr;
+            int rest = rows - full * mr;
+            float[] ap = apack(full * mr * Math.min(cfg.kc(), k));
             for (int k0 = 0; k0 < k; k0 += cfg.kc()) {
                 int kc = Math.min(cfg.kc(), k - k0);
-                packA(aa, aOff + m0 * lda + k0, lda, full, kc, ap);
+                packA(aa, aOff + m0 * lda + k0, lda, full, kc, ap, mr);
                 for (int p = 0; p < np; p++) {
                     int bOff = (p0 + p) * k * NR + k0 * NR;
                     for (int blk = 0; blk < full; blk++) {
-                        MicroKernels.colsA12(ap, blk * kc * MicroKernels.MR, MicroKernels.MR, packed, bOff, kc, cbuf,
-                                blk * MicroKernels.MR * ldc + p * NR, ldc, k0 > 0, null);
+                        packedTile(mr, ap, blk * kc * mr, packed, bOff, kc, cbuf, blk * mr * ldc + p * NR, ldc, k0 > 0);
                     }
                     if (rest > 0) {
-                        int r0 = full * MicroKernels.MR;
+                        int r0 = full * mr;
                         MicroKernels.rowsA(aa, aOff + (m0 + r0) * lda + k0, lda, packed, bOff, kc, cbuf,
                                 r0 * ldc + p * NR, ldc, rest, k0 > 0);
                     }
@@ -186,12 +187,11 @@ final class Sgemm {
     }
 
     /**
-     * Packs {@code blocks} register tiles of 12 rows × kc of A into [block][kc][12], so the micro-kernel
-     * broadcasts from one stream with constant offsets instead of twelve row pointers (≈ 15 % faster
+     * Packs {@code blocks} register tiles of {@code mr} rows × kc of A into [block][kc][mr], so the
+     * micro-kernel broadcasts from one stream with constant offsets instead of mr row pointers (≈ 15 % faster
      * than reading A in place, measured on the micro-kernels alone).
      */
-    private static void packA(float[] a, int off, int lda, int blocks, int kc, float[] ap) {
-        int mr = MicroKernels.MR;
+    private static void packA(float[] a, int off, int lda, int blocks, int kc, float[] ap, int mr) {
         for (int blk = 0; blk < blocks; blk++) {
             int base = blk * kc * mr;
             for (int i = 0; i < mr; i++) {
@@ -200,6 +200,17 @@ final class Sgemm {
                     ap[base + kk * mr + i] = a[src + kk];
                 }
             }
+        }
+    }
+
+    /** One register tile of {@code mr} packed rows (the micro-kernel shape the blocking chose) × NR columns. */
+    private static void packedTile(int mr, float[] ap, int aOff, float[] packed, int bOff, int kc, float[] c, int cOff,
+                                   int ldc, boolean accumulate) {
+        switch (mr) {
+            case 12 -> MicroKernels.colsA12(ap, aOff, 12, packed, bOff, kc, c, cOff, ldc, accumulate, null);
+            case 8 -> MicroKernels.colsA8(ap, aOff, 8, packed, bOff, kc, c, cOff, ldc, accumulate, null);
+            case 4 -> MicroKernels.colsA4(ap, aOff, 4, packed, bOff, kc, c, cOff, ldc, accumulate, null);
+            default -> throw new IllegalArgumentException("no micro-kernel of " + mr + " rows");
         }
     }
 

@@ -89,18 +89,19 @@ final class SimdTuning {
     }
 
     static String encode(GemmConfig c) {
-        return "kc" + c.kc() + "-mt" + c.mTile() + "-it" + c.itemsPerThread();
+        return "kc" + c.kc() + "-mt" + c.mTile() + "-it" + c.itemsPerThread() + "-mr" + c.mr();
     }
 
     static GemmConfig decodeGemm(String token) {
         String[] f = token.split("-");
-        // 2 fields: wisdom written before the thread split was a knob (4 items per thread)
-        if (f.length < 2 || f.length > 3 || !f[0].startsWith("kc") || !f[1].startsWith("mt")
-                || f.length == 3 && !f[2].startsWith("it")) {
+        // 2 or 3 fields: wisdom written before the thread split (4 items per thread) and the micro-kernel
+        // shape (12 rows) were knobs
+        if (f.length < 2 || f.length > 4 || !f[0].startsWith("kc") || !f[1].startsWith("mt")
+                || f.length >= 3 && !f[2].startsWith("it") || f.length == 4 && !f[3].startsWith("mr")) {
             throw new IllegalArgumentException("not a gemm configuration: " + token);
         }
         return new GemmConfig(Integer.parseInt(f[0].substring(2)), Integer.parseInt(f[1].substring(2)),
-                f.length == 3 ? Integer.parseInt(f[2].substring(2)) : 4);
+                f.length >= 3 ? Integer.parseInt(f[2].substring(2)) : 4, f.length == 4 ? Integer.parseInt(f[3].substring(2)) : 12);
     }
 
     /** The tunables of a request. */
@@ -287,13 +288,22 @@ final class SimdTuning {
             int rowTiles = (m + 47) / 48;
             boolean few = rowTiles < 4 * par.parallelism();
             int[] splits = exhaustive ? new int[] {1, 2, 4, 8} : few ? new int[] {2, 4, 8} : new int[] {4};
+            // the micro-kernel shape: every shape in EXHAUSTIVE; MEASURE adds the 8-row kernel at the
+            // default blocking only (alone, 12 × 2, 8 × 3, 6 × 4 and 14 × 2 tiles timed alike here)
+            int[] shapes = exhaustive ? new int[] {12, 8, 4} : new int[] {12};
             List<GemmConfig> list = new ArrayList<>();
             for (int kc : kcs) {
                 for (int t : tiles) {
                     for (int it : splits) {
-                        list.add(new GemmConfig(kc, t, it));
+                        for (int mr : shapes) {
+                            list.add(new GemmConfig(kc, t, it, mr));
+                        }
                     }
                 }
+            }
+            if (!exhaustive) {
+                GemmConfig d = GemmConfig.defaults();
+                list.add(new GemmConfig(d.kc(), d.mTile(), d.itemsPerThread(), 8));
             }
             return list;
         }

@@ -88,5 +88,11 @@ class SimdTuningTest {
         assertThrows(IllegalArgumentException.class, () -> SimdTuning.decodeGemm("kc64-mt12-x2"));
         assertThrows(IllegalArgumentException.class, () -> SimdTuning.decodeGemm("kc64-mt12-it0"));
         assertThrows(IllegalArgumentException.class, () -> new GemmConfig(64, 12, 0));
+        // the micro-kernel shape: a knob too; older wisdom reads as the 12-row kernel
+        assertEquals(12, SimdTuning.decodeGemm("kc64-mt12-it2").mr());
+        GemmConfig eight = new GemmConfig(128, 36, 2, 8);
+        assertEquals(eight, SimdTuning.decodeGemm(SimdTuning.encode(eight)));
+        assertThrows(IllegalArgumentException.class, () -> SimdTuning.decodeGemm("kc64-mt12-it2-mr5"));
+        assertThrows(IllegalArgumentException.class, () -> SimdTuning.decodeGemm("kc64-mt12-it2-x8"));
     }
 }
