@@ -2,6 +2,7 @@ package dev.attn4j.tune;
 
 import dev.attn4j.api.AttentionProblem;
 import dev.attn4j.api.Mask;
+import dev.attn4j.api.Tensor;
 import java.util.Objects;
 
 /**
@@ -31,6 +32,19 @@ public record ProblemClass(String kernel, String dtype, int headDim, int seqQ, i
     /** The class of an attention problem. */
     public static ProblemClass attention(AttentionProblem p, Mask mask, String layout) {
         return new ProblemClass("attention", "f32", p.headDim(), bucket(p.seqQ()), bucket(p.seqK()), maskKind(mask), layout);
+    }
+
+    /**
+     * The layout label of a logical [B, H, S, D] operand, one vocabulary for every backend: {@code bhsd}
+     * (contiguous), {@code bshd} (heads interleaved per position) or {@code strided} (anything else).
+     */
+    public static String layout(Tensor t) {
+        if (t.isContiguous()) {
+            return "bhsd";
+        }
+        long d = t.dim(3);
+        long h = t.dim(1);
+        return t.stride(3) == 1 && t.stride(1) == d && t.stride(2) == h * d ? "bshd" : "strided";
     }
 
     /** The next power of two at or above {@code n} (≥ 1). */

@@ -7,6 +7,7 @@ import dev.attn4j.api.Mask;
 import dev.attn4j.api.ScoreStage;
 import dev.attn4j.api.Tensor;
 import dev.attn4j.tune.Fingerprint;
+import dev.attn4j.tune.ProblemClass;
 import dev.attn4j.tune.Wisdom;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
@@ -72,7 +73,7 @@ final class CudaOps {
         qd = contiguous(qd, t);
         kd = contiguous(kd, t);
         Tensor s = scratch(DType.FLOAT32, p.scoreShape());
-        CudaLaunchConfig c = tuning.attention(p, mask, t, CudaTuning.layout(q));
+        CudaLaunchConfig c = tuning.attention(p, mask, t, ProblemClass.layout(q));
         qkT(p, qd, kd, s, c.tensorOpGemm());
         rowTransform(p, s, lowerMask(p, mask), stage, 0L, c.rowBlock());
         return s;
@@ -80,13 +81,13 @@ final class CudaOps {
 
     void maskedSoftmax(AttentionProblem p, Mask mask, Tensor scores) {
         Tensor s = contiguous(onDevice(scores), DType.FLOAT32);
-        int block = tuning.attention(p, mask, DType.FLOAT32, CudaTuning.layout(scores)).rowBlock();
+        int block = tuning.attention(p, mask, DType.FLOAT32, ProblemClass.layout(scores)).rowBlock();
         rowTransform(p, s, lowerMask(p, mask), ScoreStage.SOFTMAX, 0L, block);
         writeBack(s, scores);
     }
 
     void attention(AttentionProblem p, Tensor q, Tensor k, Tensor v, Mask mask, Tensor out, Tensor lse) {
-        attention(p, q, k, v, mask, out, lse, tuning.attention(p, mask, attentionType(q, k, v), CudaTuning.layout(q)));
+        attention(p, q, k, v, mask, out, lse, tuning.attention(p, mask, attentionType(q, k, v), ProblemClass.layout(q)));
     }
 
     /** The storage type the attention path computes in: FP16 or BF16 when q, k and v share it, else FP32. */

@@ -85,16 +85,6 @@ final class CudaTuning {
         };
     }
 
-    /** The memory layout label of a logical [B,H,S,D] view (as the simd backend names it). */
-    static String layout(Tensor t) {
-        if (t.isContiguous()) {
-            return "bhsd";
-        }
-        long d = t.dim(3);
-        long h = t.dim(1);
-        return t.stride(3) == 1 && t.stride(1) == d && t.stride(2) == h * d ? "bshd" : "strided";
-    }
-
     /** The launch choices for an attention call: tuned if the wisdom knows the class and the entry fits, else ESTIMATE. */
     CudaLaunchConfig attention(AttentionProblem p, Mask mask, DType dtype, String layout) {
         Wisdom.Entry e = wisdom.get(BACKEND, attentionClass(p, mask, dtype, layout));

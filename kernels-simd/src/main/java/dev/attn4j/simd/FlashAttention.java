@@ -402,9 +402,19 @@ final class FlashAttention {
         float[] queries = new float[0];
         float[] acc = new float[0];
         float[] bias = new float[0];
+        float[] rowMax = new float[0];
+        float[] rowSum = new float[0];
+        int[] from = new int[0];
+        int[] to = new int[0];
         final float[] lanes = new float[L];
 
         void ensure(int rows, int span, int d, int dv) {
+            if (rowMax.length < rows) {
+                rowMax = new float[rows];
+                rowSum = new float[rows];
+                from = new int[rows];
+                to = new int[rows];
+            }
             if (scores.length < rows * span) {
                 scores = new float[rows * span];
             }
@@ -475,16 +485,17 @@ final class FlashAttention {
             }
         }
         // pass 2: each row's softmax over its visible keys
-        float[] m = new float[all];
-        float[] l = new float[all];
-        int[] from = new int[all];
-        int[] to = new int[all];
+        float[] m = ds.rowMax;
+        float[] l = ds.rowSum;
+        int[] from = ds.from;
+        int[] to = ds.to;
         for (int hh = 0; hh < per; hh++) {
             for (int r = 0; r < rows; r++) {
                 int row = hh * rows + r;
                 from[row] = Math.max(kLo, c.ev.keyBegin(b, r));
                 to[row] = Math.min(kHi, c.ev.keyEnd(b, r));
                 m[row] = NEG_INF;
+                l[row] = 0f;
                 if (from[row] >= to[row]) {
                     continue;
                 }
@@ -519,32 +530,34 @@ final class FlashAttention {
                 }
             }
         }
-        Scratch s = scratch(d, dv, 1);
+        // each row's (m, l, unnormalized O) goes straight to its partial slot, or normalized to the output
         for (int hh = 0; hh < per; hh++) {
             int h = h0 + hh;
-            Arrays.fill(s.ot, 0, dv * BQ, 0f);
-            Arrays.fill(s.m, NEG_INF);
-            Arrays.fill(s.l, 0f);
+            int at = c.splits > 1 ? partialIndex(c, b, h, 0, split) : 0;
+            int oBase = c.oBase(b, h);
             for (int r = 0; r < rows; r++) {
                 int row = hh * rows + r;
-                if (m[row] == NEG_INF) {
-                    continue;
+                if (c.splits > 1) {
+                    for (int e = 0; e < dv; e++) {
+                        c.partials[at + e * BQ + r] = acc[row * dv + e];
+                    }
+                    c.partials[at + dv * BQ + r] = m[row];
+                    c.partials[at + dv * BQ + BQ + r] = l[row];
+                } else {
+                    finishRow(c, acc, row * dv, m[row], l[row], oBase + r * (int) c.oss, b, h, r);
                 }
-                for (int e = 0; e < dv; e++) {
-                    s.ot[e * BQ + r] = acc[row * dv + e];
-                }
-                s.m[r] = m[row];
-                s.l[r] = l[row];
             }
-            if (c.splits > 1) {
-                int at = partialIndex(c, b, h, 0, split);
-                int n = dv * BQ;
-                System.arraycopy(s.ot, 0, c.partials, at, n);
-                System.arraycopy(s.m, 0, c.partials, at + n, BQ);
-                System.arraycopy(s.l, 0, c.partials, at + n + BQ, BQ);
-            } else {
-                finish(c, s, b, h, 0, rows);
-            }
+        }
+    }
+
+    /** out[oAt, oAt + dv) = acc / l (0 when l = 0) and the row's lse, as {@link #finish} does for a tile row. */
+    private static void finishRow(Call c, float[] acc, int aAt, float m, float l, int oAt, int b, int h, int r) {
+        float inv = l > 0f ? 1f / l : 0f;
+        for (int e = 0; e < c.p.valueDim(); e++) {
+            c.o[oAt + e] = acc[aAt + e] * inv;
+        }
+        if (c.lse != null) {
+            c.lse.setFloat(c.lse.indexOf(b, h, r), l > 0f ? (float) (m + Math.log(l)) : NEG_INF);
         }
     }
 

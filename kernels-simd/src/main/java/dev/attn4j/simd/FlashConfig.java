@@ -30,11 +30,6 @@ record FlashConfig(int keyTile, int splitBelowItems, int minKeysPerSplit, int ma
         }
     }
 
-    /** {@link #forProblem(AttentionProblem, Mask)} for a problem without a mask. */
-    static FlashConfig forProblem(AttentionProblem p) {
-        return forProblem(p, Mask.none());
-    }
-
     /**
      * The default table (ESTIMATE), each rule from a measurement on the development machine:
      * <ul>

@@ -37,19 +37,9 @@ final class SimdTuning {
         static final Wisdom WISDOM = Wisdom.shared(Vec.BITS, "none");
     }
 
-    /** The memory layout label of a logical [B,H,S,D] view. */
-    static String layout(Tensor t) {
-        if (t.isContiguous()) {
-            return "bhsd";
-        }
-        long d = t.dim(3);
-        long h = t.dim(1);
-        return t.stride(3) == 1 && t.stride(1) == d && t.stride(2) == h * d ? "bshd" : "strided";
-    }
-
     /** The flash tiles for a call: tuned if the wisdom knows the class, else ESTIMATE. */
     static FlashConfig flash(AttentionProblem p, Mask mask, Tensor q) {
-        ProblemClass pc = ProblemClass.attention(p, mask, layout(q));
+        ProblemClass pc = ProblemClass.attention(p, mask, ProblemClass.layout(q));
         Wisdom.Entry e = wisdom().get(BACKEND, pc);
         if (e == null) {
             return FlashConfig.forProblem(p, mask);

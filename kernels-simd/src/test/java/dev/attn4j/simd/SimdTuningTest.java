@@ -70,12 +70,12 @@ class SimdTuningTest {
         FlashConfig tuned = new FlashConfig(48, 16, 96, 4, 2);
         w.put(ProblemClass.attention(p, mask, "bhsd"), new Wisdom.Entry("simd", SimdTuning.encode(tuned), 1, 2));
         assertEquals(tuned, SimdTuning.flash(p, mask, q));
-        assertEquals(FlashConfig.forProblem(p), SimdTuning.flash(p, Mask.none(), q), "another class keeps ESTIMATE");
+        assertEquals(FlashConfig.forProblem(p, Mask.none()), SimdTuning.flash(p, Mask.none(), q), "another class keeps ESTIMATE");
         assertEquals(GemmConfig.defaults(), SimdTuning.gemm(5, 7, 9));
         w.put(SimdTuning.gemmClass(5, 7, 9), new Wisdom.Entry("simd", "kc64-mt12", 1, 2));
         assertEquals(new GemmConfig(64, 12), SimdTuning.gemm(5, 8, 9), "same size buckets, same class");
-        assertEquals("bshd", SimdTuning.layout(Tensor.bshd(new float[2 * 3 * 4 * 5], 2, 3, 4, 5)));
-        assertTrue(SimdTuning.layout(Tensor.zeros(2, 4, 3, 5)).equals("bhsd"));
+        assertEquals("bshd", ProblemClass.layout(Tensor.bshd(new float[2 * 3 * 4 * 5], 2, 3, 4, 5)));
+        assertTrue(ProblemClass.layout(Tensor.zeros(2, 4, 3, 5)).equals("bhsd"));
         assertThrows(IllegalArgumentException.class, () -> SimdTuning.decodeFlash("bk64"));
         // wisdom written before query tiles were grouped still reads, as one tile per K/V pass
         assertEquals(new FlashConfig(64, 16, 256, 16, 1), SimdTuning.decodeFlash("bk64-split16-min256-max16"));
