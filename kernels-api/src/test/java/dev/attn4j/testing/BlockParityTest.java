@@ -61,6 +61,57 @@ public abstract class BlockParityTest {
         assertClose(name() + " softmax with -inf rows", want, got, tolerance(), 0);
     }
 
+    /**
+     * Many long rows in one call, as a backend that pipelines rows sees them: logits around ±1e4, fully masked
+     * rows and rows with a single live key among live rows (first, middle, last), lengths that are not a
+     * multiple of any vector width, strided rows (a narrowed view), in place and out of place.
+     */
+    @Test
+    void softmaxOverManyLongRows() {
+        long seed = 500;
+        int[][] shapes = {{37, 300}, {9, 4096}, {6, 33}, {3, 5, 129}};
+        for (int[] shape : shapes) {
+            int n = shape[shape.length - 1];
+            int rows = (int) (Tensor.count(shape) / n);
+            float[] data = Fixtures.random(new SplittableRandom(seed), rows * n, -30f, 30f);
+            for (int r = 0; r < rows; r++) {
+                float offset = r % 3 == 0 ? 1e4f : r % 3 == 1 ? -1e4f : 0f;
+                for (int j = 0; j < n; j++) {
+                    data[r * n + j] += offset;
+                }
+            }
+            for (int r : new int[] {0, rows / 2, rows - 1}) {
+                Arrays.fill(data, r * n, (r + 1) * n, Float.NEGATIVE_INFINITY);
+            }
+            if (rows > 4) {
+                int r = rows / 2 + 1;
+                Arrays.fill(data, r * n, (r + 1) * n, Float.NEGATIVE_INFINITY);
+                data[r * n + n / 3] = 5e3f;
+            }
+            Tensor x = Tensor.of(data, shape);
+            Tensor want = Tensor.zeros(shape);
+            ORACLE.softmax(x, -1, want);
+            Tensor got = Tensor.zeros(shape);
+            Fixtures.poison(got);
+            kernels().softmax(x, -1, got);
+            assertClose(name() + " softmax many rows " + Arrays.toString(shape), want, got, tolerance(), seed);
+            Tensor inPlace = Tensor.of(data.clone(), shape);
+            kernels().softmax(inPlace, -1, inPlace);
+            assertClose(name() + " softmax many rows in place " + Arrays.toString(shape), want, inPlace, tolerance(), seed);
+            if (shape.length == 2 && rows > 2) {
+                // every other row: a view whose rows are not adjacent
+                int half = rows / 2;
+                Tensor wide = Tensor.of(data, half, 2 * n).narrow(1, 0, n);
+                Tensor wantHalf = Tensor.zeros(half, n);
+                ORACLE.softmax(wide, -1, wantHalf);
+                Tensor gotHalf = Tensor.zeros(half, n);
+                kernels().softmax(wide, -1, gotHalf);
+                assertClose(name() + " softmax strided rows " + Arrays.toString(shape), wantHalf, gotHalf, tolerance(), seed);
+            }
+            seed++;
+        }
+    }
+
     @Test
     void layerNormOverEveryAxis() {
         long seed = 100;
