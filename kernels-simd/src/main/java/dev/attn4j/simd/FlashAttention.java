@@ -41,6 +41,7 @@ final class FlashAttention {
     /** Keys per K (then V) tile in the decode passes: 64 keys × D ≤ 128 floats = 32 KiB, inside L1. */
     private static final int DECODE_TILE = 64;
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+    private static final ThreadLocal<float[]> PARTIALS = ThreadLocal.withInitial(() -> new float[0]);
     private static final ThreadLocal<Scratch[]> SLOTS = ThreadLocal.withInitial(() -> new Scratch[0]);
 
     private FlashAttention() {
@@ -79,7 +80,7 @@ final class FlashAttention {
                         float[] k, long kOff, long ksb, long ksh, long kss,
                         float[] v, long vOff, long vsb, long vsh, long vss,
                         float[] o, long oOff, long osb, long osh, long oss,
-                        Tensor lse, int qTiles, int splits, float[] partials) {
+                        Tensor lse, int qTiles, int splits, int partialRows, float[] partials) {
 
         int qBase(int b, int h) {
             return (int) (qOff + b * qsb + h * qsh);
@@ -133,13 +134,16 @@ final class FlashAttention {
         boolean decode = p.seqQ() <= DECODE_ROWS;
         // decode items are KV groups (the query heads that share one K/V head read it once)
         int splits = cfg.splits(decode ? p.batch() * p.kvHeads() : items, p.seqK());
-        float[] partials = splits > 1 ? new float[items * splits * partialSize(p)] : null;
+        // a split's partial result holds (unnormalized O, m, l) per row: a query tile's BQ rows, or the
+        // decode's few rows (a BQ-row slot each made decode allocate and merge 32× what it used)
+        int partialRows = decode ? p.seqQ() : BQ;
+        float[] partials = splits > 1 ? partials(items * splits * partialSize(p, partialRows)) : null;
         Call c = new Call(p, ev, new DenseTerms(ev), cfg,
                 q.array(), q.offset(), q.stride(0), q.stride(1), q.stride(2),
                 k.array(), k.offset(), k.stride(0), k.stride(1), k.stride(2),
                 v.array(), v.offset(), v.stride(0), v.stride(1), v.stride(2),
                 out.array(), out.offset(), out.stride(0), out.stride(1), out.stride(2),
-                lse, qTiles, splits, partials);
+                lse, qTiles, splits, partialRows, partials);
         int bh = p.batch() * p.heads();
         if (decode) {
             // decode: lanes as query rows would leave most lanes idle; lanes along D, and every query
@@ -177,13 +181,27 @@ final class FlashAttention {
         }
     }
 
-    private static int partialSize(AttentionProblem p) {
-        return BQ * (p.valueDim() + 2);
+    /** Floats of one split's partial result: [dv][rows] unnormalized O, then [rows] m and [rows] l. */
+    private static int partialSize(AttentionProblem p, int rows) {
+        return rows * (p.valueDim() + 2);
     }
 
     private static int partialIndex(Call c, int b, int h, int qt, int split) {
         int item = (b * c.p.heads() + h) * c.qTiles + qt;
-        return (item * c.splits + split) * partialSize(c.p);
+        return (item * c.splits + split) * partialSize(c.p, c.partialRows);
+    }
+
+    /**
+     * The calling thread's partials buffer, grown on demand: the workers write every slot they later
+     * merge within the same call, and a thread runs one call at a time, so it can be reused.
+     */
+    private static float[] partials(int size) {
+        float[] buf = PARTIALS.get();
+        if (buf.length < size) {
+            buf = new float[size];
+            PARTIALS.set(buf);
+        }
+        return buf;
     }
 
     /**
@@ -478,10 +496,20 @@ final class FlashAttention {
             }
         }
         // pass 1: scores, one K tile at a time for all rows (DECODE_TILE keys: in L1 for D ≤ 128)
+        // (rows r of four heads at a time: they share the K/V head, so each K vector is loaded once)
         for (int j0 = kLo; j0 < kHi; j0 += DECODE_TILE) {
             int j1 = Math.min(kHi, j0 + DECODE_TILE);
-            for (int row = 0; row < all; row++) {
-                blockScores(qs, row * d, c.k, kBase + j0 * kss, kss, d, sc, row * span + j0 - kLo, j1 - j0, ds.lanes);
+            for (int r = 0; r < rows; r++) {
+                int hh = 0;
+                for (; hh + 4 <= per; hh += 4) {
+                    int row = hh * rows + r;
+                    DecodeBlocks.scores4(qs, row * d, rows * d, c.k, kBase + j0 * kss, kss, d, sc, row * span + j0 - kLo,
+                            rows * span, j1 - j0, ds.lanes);
+                }
+                for (; hh < per; hh++) {
+                    int row = hh * rows + r;
+                    DecodeBlocks.scores(qs, row * d, c.k, kBase + j0 * kss, kss, d, sc, row * span + j0 - kLo, j1 - j0);
+                }
             }
         }
         // pass 2: each row's softmax over its visible keys
@@ -519,14 +547,29 @@ final class FlashAttention {
         Arrays.fill(acc, 0, all * dv, 0f);
         for (int j0 = kLo; j0 < kHi; j0 += DECODE_TILE) {
             int j1 = Math.min(kHi, j0 + DECODE_TILE);
-            for (int row = 0; row < all; row++) {
-                if (m[row] == NEG_INF) {
+            for (int r = 0; r < rows; r++) {
+                // rows r of four heads see the same keys (the structured mask depends on r, not the head)
+                int lo = Math.max(j0, from[r]);
+                int hi = Math.min(j1, to[r]);
+                if (lo >= hi) {
                     continue;
                 }
-                int lo = Math.max(j0, from[row]);
-                int hi = Math.min(j1, to[row]);
-                if (lo < hi) {
-                    blockAccumulate(sc, row * span + lo - kLo, c.v, vBase + lo * vss, vss, hi - lo, acc, row * dv, dv);
+                int hh = 0;
+                for (; hh + 4 <= per; hh += 4) {
+                    int row = hh * rows + r;
+                    if (m[row] == NEG_INF || m[row + rows] == NEG_INF || m[row + 2 * rows] == NEG_INF
+                            || m[row + 3 * rows] == NEG_INF) {
+                        break; // a dense mask emptied one of them: row by row below
+                    }
+                    DecodeBlocks.accumulate4(sc, row * span + lo - kLo, rows * span, c.v, vBase + lo * vss, vss, hi - lo,
+                            acc, row * dv, rows * dv, dv);
+                }
+                for (; hh < per; hh++) {
+                    int row = hh * rows + r;
+                    if (m[row] != NEG_INF) {
+                        DecodeBlocks.accumulate(sc, row * span + lo - kLo, c.v, vBase + lo * vss, vss, hi - lo, acc,
+                                row * dv, dv);
+                    }
                 }
             }
         }
@@ -539,10 +582,10 @@ final class FlashAttention {
                 int row = hh * rows + r;
                 if (c.splits > 1) {
                     for (int e = 0; e < dv; e++) {
-                        c.partials[at + e * BQ + r] = acc[row * dv + e];
+                        c.partials[at + e * rows + r] = acc[row * dv + e];
                     }
-                    c.partials[at + dv * BQ + r] = m[row];
-                    c.partials[at + dv * BQ + BQ + r] = l[row];
+                    c.partials[at + dv * rows + r] = m[row];
+                    c.partials[at + dv * rows + rows + r] = l[row];
                 } else {
                     finishRow(c, acc, row * dv, m[row], l[row], oBase + r * (int) c.oss, b, h, r);
                 }
@@ -561,76 +604,14 @@ final class FlashAttention {
         }
     }
 
-    /**
-     * sc[sAt + j] = q·k_j for j &lt; n (k_j at kAt + j·kss). The decode's hot loops live in small methods
-     * of their own: inlined into one large method, C2 ran out of budget and boxed the vectors.
-     */
-    private static void blockScores(float[] q, int qAt, float[] k, int kAt, int kss, int d, float[] sc, int sAt, int n,
-                                    float[] lanes) {
-        for (int j = 0; j < n; j++) {
-            sc[sAt + j] = dot(q, qAt, k, kAt + j * kss, d, lanes);
-        }
-    }
-
-    /**
-     * acc[aAt + e] += Σ_j w[wAt + j]·v[vAt + j·vss + e] for j &lt; n, e &lt; dv: two vectors of acc held in
-     * registers across the block's keys (the block of V is in L1), so acc is loaded and stored once.
-     */
-    private static void blockAccumulate(float[] w, int wAt, float[] v, int vAt, int vss, int n, float[] acc, int aAt,
-                                        int dv) {
-        int e = 0;
-        for (; e + 2 * L <= dv; e += 2 * L) {
-            FloatVector a0 = FloatVector.fromArray(F, acc, aAt + e);
-            FloatVector a1 = FloatVector.fromArray(F, acc, aAt + e + L);
-            for (int j = 0; j < n; j++) {
-                FloatVector wj = FloatVector.broadcast(F, w[wAt + j]);
-                int at = vAt + j * vss + e;
-                a0 = FloatVector.fromArray(F, v, at).fma(wj, a0);
-                a1 = FloatVector.fromArray(F, v, at + L).fma(wj, a1);
-            }
-            a0.intoArray(acc, aAt + e);
-            a1.intoArray(acc, aAt + e + L);
-        }
-        for (; e + L <= dv; e += L) {
-            FloatVector a0 = FloatVector.fromArray(F, acc, aAt + e);
-            for (int j = 0; j < n; j++) {
-                a0 = FloatVector.fromArray(F, v, vAt + j * vss + e).fma(FloatVector.broadcast(F, w[wAt + j]), a0);
-            }
-            a0.intoArray(acc, aAt + e);
-        }
-        for (; e < dv; e++) {
-            float a = acc[aAt + e];
-            for (int j = 0; j < n; j++) {
-                a = Math.fma(w[wAt + j], v[vAt + j * vss + e], a);
-            }
-            acc[aAt + e] = a;
-        }
-    }
-
-    /** Σ_e a[ao + e]·b[bo + e] for e &lt; n: lanes, one reduction, scalar tail. */
-    private static float dot(float[] a, int ao, float[] b, int bo, int n, float[] tmp) {
-        int e = 0;
-        float sum = 0f;
-        if (n >= L) {
-            FloatVector acc = FloatVector.zero(F);
-            for (; e < F.loopBound(n); e += L) {
-                acc = FloatVector.fromArray(F, a, ao + e).fma(FloatVector.fromArray(F, b, bo + e), acc);
-            }
-            sum = VMath.sum(acc, tmp);
-        }
-        for (; e < n; e++) {
-            sum += a[ao + e] * b[bo + e];
-        }
-        return sum;
-    }
-
     /** Merges the splits of one query tile in split order: O = Σ e^(m_s − M)·O_s / Σ e^(m_s − M)·l_s. */
     private static void merge(Call c, int b, int h, int qt) {
         AttentionProblem p = c.p;
         int dv = p.valueDim();
         int i0 = qt * BQ;
         int rows = Math.min(BQ, p.seqQ() - i0);
-        int n = dv * BQ;
+        int stride = c.partialRows;
+        int n = dv * stride;
         float[] part = c.partials;
         double[] w = new double[c.splits];
         double[] acc = new double[dv];
@@ -646,12 +627,12 @@ final class FlashAttention {
             if (mMax != Double.NEGATIVE_INFINITY) {
                 for (int sp = 0; sp < c.splits; sp++) {
                     int at = partialIndex(c, b, h, qt, sp);
-                    float ls = part[at + n + BQ + r];
+                    float ls = part[at + n + stride + r];
                     w[sp] = ls > 0f ? Math.exp(part[at + n + r] - mMax) : 0.0;
                     l += w[sp] * ls;
                     if (w[sp] != 0.0) {
                         for (int e = 0; e < dv; e++) {
-                            acc[e] += w[sp] * part[at + e * BQ + r];
+                            acc[e] += w[sp] * part[at + e * stride + r];
                         }
                     }
                 }

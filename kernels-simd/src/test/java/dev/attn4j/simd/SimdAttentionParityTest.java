@@ -124,6 +124,23 @@ class SimdAttentionParityTest {
         list.add(bhsd("decode Sq=3 Sk=2000 causal BR + lengths", AttentionProblem.of(2, 2, 2, 3, 2000, 40), rnd, 1f,
                 Mask.all(Mask.causalBottomRight(), Mask.keyLengths(1500, 700))));
         list.add(bhsd("decode fully masked", AttentionProblem.of(1, 1, 1, 2, 1000, 8), rnd, 1f, Mask.keyLengths(0)));
+        // GQA decode: four query heads at a time share each K/V vector (DecodeBlocks.*4), the rest one by one
+        list.add(bhsd("decode GQA 6/1 Sq=3 D=37 Dv=21 causal BR + lengths",
+                AttentionProblem.of(2, 6, 1, 3, 1500, 37).withValueDim(21), rnd, 1f,
+                Mask.all(Mask.causalBottomRight(), Mask.keyLengths(1400, 333))));
+        list.add(bhsd("decode GQA 8/2 D=256 (q·10)", AttentionProblem.of(1, 8, 2, 1, 2500, 256), rnd, 10f, Mask.none()));
+        list.add(bhsd("decode GQA 4/1 extreme logits (q·100)", AttentionProblem.of(1, 4, 1, 1, 2500, 64), rnd, 100f,
+                Mask.none()));
+        // (±100, not ±1e4: float32 holds s + b to ½ ulp(1e4) ≈ 5e-4, which moves the weights of keys whose
+        // biases differ by a few units by ≈ 5e-4 relative, in any float32 kernel; the old decode path too)
+        list.add(bhsd("decode GQA 4/1 Sq=2 Dv=96 additive ±100", AttentionProblem.of(1, 4, 1, 2, 777, 48).withValueDim(96),
+                rnd, 1f, additiveMask(rnd, new int[] {1, 4, 2, 777}, 100f, 0.1)));
+        boolean[] oneHeadMasked = new boolean[4 * 1200];
+        for (int i = 0; i < oneHeadMasked.length; i++) {
+            oneHeadMasked[i] = i / 1200 != 2 && rnd.nextDouble() < 0.7;
+        }
+        list.add(bhsd("decode GQA 4/1, one head fully masked", AttentionProblem.of(1, 4, 1, 1, 1200, 64), rnd, 1f,
+                Mask.bool(Tensor.ofBooleans(oneHeadMasked, 1, 4, 1, 1200))));
         return list.stream();
     }
 

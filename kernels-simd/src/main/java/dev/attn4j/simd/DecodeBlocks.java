@@ -1,0 +1,260 @@
+package dev.attn4j.simd;
+
+import static dev.attn4j.simd.Vec.F;
+import static dev.attn4j.simd.Vec.L;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorShuffle;
+
+/**
+ * The decode's hot loops over one block of K or V that sits in L1: scores q·k_j and the weighted sum
+ * Σ_j w_j·v_j, for one query row or for four rows at once (the query heads of a GQA group share their K/V
+ * head, so four rows load each K and V vector once instead of four times).
+ *
+ * <p>A dot product's vector partial sums are reduced by a fixed pairwise tree (lanes i and i ^ h added for
+ * h = L/2, L/4, …, 1), four rows' partial vectors sharing the first two levels through blends and one
+ * permute per pair. The tree is the same in the one- and four-row kernels, so a row's score does not
+ * depend on how rows are grouped; it replaced a lane-by-lane scalar sum (a store and L dependent adds
+ * per key and row, the decode's largest cost). Like the lane-order sum it is a fixed order, which
+ * {@code reduceLanes} is not.
+ *
+ * <p>The hot loops live in small methods of their own: inlined into one large method, C2 ran out of
+ * budget and boxed the vectors.
+ */
+final class DecodeBlocks {
+    private static final VectorShuffle<Float> SWAP_HALF = swap(L / 2);
+    private static final VectorShuffle<Float> SWAP_QUARTER = swap(L / 4);
+    private static final VectorShuffle<Float> SWAP_EIGHTH = swap(Math.max(1, L / 8));
+    private static final VectorShuffle<Float> SWAP_SIXTEENTH = swap(Math.max(1, L / 16));
+    private static final VectorMask<Float> UPPER_HALF = upper(L / 2);
+    private static final VectorMask<Float> UPPER_QUARTER = upper(L / 4);
+    /** Lanes of {@link #tree4}'s result holding rows 0, 1, 2 and 3. */
+    static final int LANE0 = 0;
+    static final int LANE1 = L / 2;
+    static final int LANE2 = L / 4;
+    static final int LANE3 = 3 * L / 4;
+
+    private DecodeBlocks() {
+    }
+
+    private static VectorShuffle<Float> swap(int h) {
+        return VectorShuffle.fromOp(F, i -> i ^ h);
+    }
+
+    private static VectorMask<Float> upper(int h) {
+        boolean[] bits = new boolean[L];
+        for (int i = 0; i < L; i++) {
+            bits[i] = (i & h) != 0;
+        }
+        return VectorMask.fromArray(F, bits, 0);
+    }
+
+    /** Lanes with bit h clear: x[i] + x[i ^ h]; lanes with bit h set: y[i] + y[i ^ h]. */
+    private static FloatVector pair(FloatVector x, FloatVector y, VectorMask<Float> upper, VectorShuffle<Float> swap) {
+        return x.blend(y, upper).add(y.blend(x, upper).rearrange(swap));
+    }
+
+    /** The levels h = L/8 and L/16 of the tree, where they exist (L ≥ 8, L ≥ 16). */
+    private static FloatVector finishTree(FloatVector z) {
+        if (L >= 8) {
+            z = z.add(z.rearrange(SWAP_EIGHTH));
+        }
+        if (L >= 16) {
+            z = z.add(z.rearrange(SWAP_SIXTEENTH));
+        }
+        return z;
+    }
+
+    /** The tree sums of a0…a3, in lanes {@link #LANE0} … {@link #LANE3}. */
+    static FloatVector tree4(FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3) {
+        FloatVector w0 = pair(a0, a1, UPPER_HALF, SWAP_HALF);
+        FloatVector w1 = pair(a2, a3, UPPER_HALF, SWAP_HALF);
+        return finishTree(pair(w0, w1, UPPER_QUARTER, SWAP_QUARTER));
+    }
+
+    /** The tree sum of a's lanes (the same additions as {@link #tree4} makes for its first vector). */
+    static float tree1(FloatVector a) {
+        FloatVector z = a.add(a.rearrange(SWAP_HALF));
+        z = z.add(z.rearrange(SWAP_QUARTER));
+        return finishTree(z).lane(0);
+    }
+
+    /** sc[sAt + j] = q·k_j for j &lt; n (k_j at kAt + j·kss, d floats). */
+    static void scores(float[] q, int qAt, float[] k, int kAt, int kss, int d, float[] sc, int sAt, int n) {
+        int bound = F.loopBound(d);
+        for (int j = 0; j < n; j++) {
+            int kj = kAt + j * kss;
+            FloatVector acc = FloatVector.zero(F);
+            for (int e = 0; e < bound; e += L) {
+                acc = FloatVector.fromArray(F, q, qAt + e).fma(FloatVector.fromArray(F, k, kj + e), acc);
+            }
+            float s = tree1(acc);
+            for (int e = bound; e < d; e++) {
+                s += q[qAt + e] * k[kj + e];
+            }
+            sc[sAt + j] = s;
+        }
+    }
+
+    /**
+     * {@link #scores} for four rows: row t's query at qAt + t·qStep, its scores at sAt + t·sStep. Each K
+     * vector is loaded once for the four rows.
+     */
+    static void scores4(float[] q, int qAt, int qStep, float[] k, int kAt, int kss, int d, float[] sc, int sAt,
+                        int sStep, int n, float[] lanes) {
+        int bound = F.loopBound(d);
+        int q1 = qAt + qStep;
+        int q2 = q1 + qStep;
+        int q3 = q2 + qStep;
+        for (int j = 0; j < n; j++) {
+            int kj = kAt + j * kss;
+            FloatVector a0 = FloatVector.zero(F);
+            FloatVector a1 = a0;
+            FloatVector a2 = a0;
+            FloatVector a3 = a0;
+            for (int e = 0; e < bound; e += L) {
+                FloatVector kv = FloatVector.fromArray(F, k, kj + e);
+                a0 = FloatVector.fromArray(F, q, qAt + e).fma(kv, a0);
+                a1 = FloatVector.fromArray(F, q, q1 + e).fma(kv, a1);
+                a2 = FloatVector.fromArray(F, q, q2 + e).fma(kv, a2);
+                a3 = FloatVector.fromArray(F, q, q3 + e).fma(kv, a3);
+            }
+            tree4(a0, a1, a2, a3).intoArray(lanes, 0);
+            float s0 = lanes[LANE0];
+            float s1 = lanes[LANE1];
+            float s2 = lanes[LANE2];
+            float s3 = lanes[LANE3];
+            for (int e = bound; e < d; e++) {
+                float kv = k[kj + e];
+                s0 += q[qAt + e] * kv;
+                s1 += q[q1 + e] * kv;
+                s2 += q[q2 + e] * kv;
+                s3 += q[q3 + e] * kv;
+            }
+            sc[sAt + j] = s0;
+            sc[sAt + sStep + j] = s1;
+            sc[sAt + 2 * sStep + j] = s2;
+            sc[sAt + 3 * sStep + j] = s3;
+        }
+    }
+
+    /**
+     * acc[aAt + e] += Σ_j w[wAt + j]·v[vAt + j·vss + e] for j &lt; n, e &lt; dv, keys in order: the
+     * accumulators stay in registers across the block's keys (the block of V is in L1), four vectors of
+     * them where dv allows, so four independent FMA chains hide the FMA latency.
+     */
+    static void accumulate(float[] w, int wAt, float[] v, int vAt, int vss, int n, float[] acc, int aAt, int dv) {
+        int e = 0;
+        for (; e + 4 * L <= dv; e += 4 * L) {
+            FloatVector a0 = FloatVector.fromArray(F, acc, aAt + e);
+            FloatVector a1 = FloatVector.fromArray(F, acc, aAt + e + L);
+            FloatVector a2 = FloatVector.fromArray(F, acc, aAt + e + 2 * L);
+            FloatVector a3 = FloatVector.fromArray(F, acc, aAt + e + 3 * L);
+            for (int j = 0; j < n; j++) {
+                FloatVector wj = FloatVector.broadcast(F, w[wAt + j]);
+                int at = vAt + j * vss + e;
+                a0 = FloatVector.fromArray(F, v, at).fma(wj, a0);
+                a1 = FloatVector.fromArray(F, v, at + L).fma(wj, a1);
+                a2 = FloatVector.fromArray(F, v, at + 2 * L).fma(wj, a2);
+                a3 = FloatVector.fromArray(F, v, at + 3 * L).fma(wj, a3);
+            }
+            a0.intoArray(acc, aAt + e);
+            a1.intoArray(acc, aAt + e + L);
+            a2.intoArray(acc, aAt + e + 2 * L);
+            a3.intoArray(acc, aAt + e + 3 * L);
+        }
+        for (; e + L <= dv; e += L) {
+            FloatVector a0 = FloatVector.fromArray(F, acc, aAt + e);
+            for (int j = 0; j < n; j++) {
+                a0 = FloatVector.fromArray(F, v, vAt + j * vss + e).fma(FloatVector.broadcast(F, w[wAt + j]), a0);
+            }
+            a0.intoArray(acc, aAt + e);
+        }
+        for (; e < dv; e++) {
+            float a = acc[aAt + e];
+            for (int j = 0; j < n; j++) {
+                a = Math.fma(w[wAt + j], v[vAt + j * vss + e], a);
+            }
+            acc[aAt + e] = a;
+        }
+    }
+
+    /**
+     * {@link #accumulate} for four rows over the same keys: row t's weights at wAt + t·wStep, its
+     * accumulator at aAt + t·aStep. Each V vector is loaded once for the four rows; every output element
+     * is summed in the same order as by {@link #accumulate}.
+     */
+    static void accumulate4(float[] w, int wAt, int wStep, float[] v, int vAt, int vss, int n, float[] acc, int aAt,
+                            int aStep, int dv) {
+        int w1 = wAt + wStep;
+        int w2 = w1 + wStep;
+        int w3 = w2 + wStep;
+        int c1 = aAt + aStep;
+        int c2 = c1 + aStep;
+        int c3 = c2 + aStep;
+        int e = 0;
+        for (; e + 2 * L <= dv; e += 2 * L) {
+            FloatVector x00 = FloatVector.fromArray(F, acc, aAt + e);
+            FloatVector x01 = FloatVector.fromArray(F, acc, aAt + e + L);
+            FloatVector x10 = FloatVector.fromArray(F, acc, c1 + e);
+            FloatVector x11 = FloatVector.fromArray(F, acc, c1 + e + L);
+            FloatVector x20 = FloatVector.fromArray(F, acc, c2 + e);
+            FloatVector x21 = FloatVector.fromArray(F, acc, c2 + e + L);
+            FloatVector x30 = FloatVector.fromArray(F, acc, c3 + e);
+            FloatVector x31 = FloatVector.fromArray(F, acc, c3 + e + L);
+            for (int j = 0; j < n; j++) {
+                int at = vAt + j * vss + e;
+                FloatVector v0 = FloatVector.fromArray(F, v, at);
+                FloatVector v1 = FloatVector.fromArray(F, v, at + L);
+                FloatVector b0 = FloatVector.broadcast(F, w[wAt + j]);
+                FloatVector b1 = FloatVector.broadcast(F, w[w1 + j]);
+                FloatVector b2 = FloatVector.broadcast(F, w[w2 + j]);
+                FloatVector b3 = FloatVector.broadcast(F, w[w3 + j]);
+                x00 = v0.fma(b0, x00);
+                x01 = v1.fma(b0, x01);
+                x10 = v0.fma(b1, x10);
+                x11 = v1.fma(b1, x11);
+                x20 = v0.fma(b2, x20);
+                x21 = v1.fma(b2, x21);
+                x30 = v0.fma(b3, x30);
+                x31 = v1.fma(b3, x31);
+            }
+            x00.intoArray(acc, aAt + e);
+            x01.intoArray(acc, aAt + e + L);
+            x10.intoArray(acc, c1 + e);
+            x11.intoArray(acc, c1 + e + L);
+            x20.intoArray(acc, c2 + e);
+            x21.intoArray(acc, c2 + e + L);
+            x30.intoArray(acc, c3 + e);
+            x31.intoArray(acc, c3 + e + L);
+        }
+        if (e < dv) {
+            // the last < 2·L columns: row by row, in the same order as accumulate's tail
+            accumulateTail(w, wAt, v, vAt, vss, n, acc, aAt, dv, e);
+            accumulateTail(w, w1, v, vAt, vss, n, acc, c1, dv, e);
+            accumulateTail(w, w2, v, vAt, vss, n, acc, c2, dv, e);
+            accumulateTail(w, w3, v, vAt, vss, n, acc, c3, dv, e);
+        }
+    }
+
+    /** Columns [from, dv) of one row: vectors of L, then scalars (accumulate's order for those columns). */
+    private static void accumulateTail(float[] w, int wAt, float[] v, int vAt, int vss, int n, float[] acc, int aAt,
+                                       int dv, int from) {
+        int e = from;
+        for (; e + L <= dv; e += L) {
+            FloatVector a0 = FloatVector.fromArray(F, acc, aAt + e);
+            for (int j = 0; j < n; j++) {
+                a0 = FloatVector.fromArray(F, v, vAt + j * vss + e).fma(FloatVector.broadcast(F, w[wAt + j]), a0);
+            }
+            a0.intoArray(acc, aAt + e);
+        }
+        for (; e < dv; e++) {
+            float a = acc[aAt + e];
+            for (int j = 0; j < n; j++) {
+                a = Math.fma(w[wAt + j], v[vAt + j * vss + e], a);
+            }
+            acc[aAt + e] = a;
+        }
+    }
+}
