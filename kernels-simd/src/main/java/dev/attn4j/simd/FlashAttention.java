@@ -512,37 +512,13 @@ final class FlashAttention {
                 }
             }
         }
-        // pass 2: each row's softmax over its visible keys
+        // pass 2: each row's softmax over its visible keys (a method of its own: inlined here, the vector
+        // loops of max and exp fell out of C2's budget and ran boxed, seen in JFR as blendTemplate)
+        decodeSoftmax(c, ds, b, h0, per, rows, kLo, kHi, span);
         float[] m = ds.rowMax;
         float[] l = ds.rowSum;
         int[] from = ds.from;
         int[] to = ds.to;
-        for (int hh = 0; hh < per; hh++) {
-            for (int r = 0; r < rows; r++) {
-                int row = hh * rows + r;
-                from[row] = Math.max(kLo, c.ev.keyBegin(b, r));
-                to[row] = Math.min(kHi, c.ev.keyEnd(b, r));
-                m[row] = NEG_INF;
-                l[row] = 0f;
-                if (from[row] >= to[row]) {
-                    continue;
-                }
-                int n = to[row] - from[row];
-                int at = row * span + from[row] - kLo;
-                float[] bb = null;
-                if (!c.dense.isEmpty()) {
-                    c.dense.fillRow(b, h0 + hh, r, from[row], n, ds.bias, 0);
-                    bb = ds.bias;
-                }
-                RowSoftmax.transform(sc, at, n, 1f, p.hasSoftcap() ? p.softcap() : 0f, bb, 0);
-                float max = RowSoftmax.max(sc, at, n);
-                if (max == NEG_INF) {
-                    continue;
-                }
-                m[row] = max;
-                l[row] = RowSoftmax.expAndSum(sc, at, sc, at, n, max);
-            }
-        }
         // pass 3: o += p_j·v_j, one V tile at a time for all rows
         Arrays.fill(acc, 0, all * dv, 0f);
         for (int j0 = kLo; j0 < kHi; j0 += DECODE_TILE) {
@@ -589,6 +565,46 @@ final class FlashAttention {
                 } else {
                     finishRow(c, acc, row * dv, m[row], l[row], oBase + r * (int) c.oss, b, h, r);
                 }
+            }
+        }
+    }
+
+    /** The decode's pass 2: the rows' visible ranges, then in place over each row's scores its mask and softmax. */
+    private static void decodeSoftmax(Call c, DecodeScratch ds, int b, int h0, int per, int rows, int kLo, int kHi,
+                                      int span) {
+        AttentionProblem p = c.p;
+        float[] sc = ds.scores;
+        float[] m = ds.rowMax;
+        float[] l = ds.rowSum;
+        int[] from = ds.from;
+        int[] to = ds.to;
+        float softcap = p.hasSoftcap() ? p.softcap() : 0f;
+        for (int hh = 0; hh < per; hh++) {
+            for (int r = 0; r < rows; r++) {
+                int row = hh * rows + r;
+                from[row] = Math.max(kLo, c.ev.keyBegin(b, r));
+                to[row] = Math.min(kHi, c.ev.keyEnd(b, r));
+                m[row] = NEG_INF;
+                l[row] = 0f;
+                if (from[row] >= to[row]) {
+                    continue;
+                }
+                int n = to[row] - from[row];
+                int at = row * span + from[row] - kLo;
+                float[] bb = null;
+                if (!c.dense.isEmpty()) {
+                    c.dense.fillRow(b, h0 + hh, r, from[row], n, ds.bias, 0);
+                    bb = ds.bias;
+                }
+                if (softcap > 0f || bb != null) {
+                    RowSoftmax.transform(sc, at, n, 1f, softcap, bb, 0);
+                }
+                float max = RowSoftmax.max(sc, at, n);
+                if (max == NEG_INF) {
+                    continue;
+                }
+                m[row] = max;
+                l[row] = RowSoftmax.expAndSum(sc, at, sc, at, n, max);
             }
         }
     }
