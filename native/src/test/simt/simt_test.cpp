@@ -1,8 +1,8 @@
 // Runs attn4j's CUDA kernels (the real sources) on the host SIMT harness against float64 references:
-// flash attention for every storage type and a spread of head-dim variants, masks of every kind, GQA and
-// strided layouts; the fused masked softmax at every stage; layer norm; softmax over an axis; the layout
-// kernels (strided conversion, head split/merge, mask folding); GELU and rotary; the literature family of
-// classic.cu (classic_tests.h).
+// every flash-attention variant of kernels.def (storage type, head-dim bound, key tile, rows per warp) with
+// masks of every kind, GQA and strided layouts; the fused masked softmax at every stage; layer norm; softmax over
+// an axis; the layout kernels (strided conversion, head split/merge, mask folding); GELU and rotary; the
+// literature family of classic.cu (classic_tests.h).
 // Built and run by the -Pnvcc build: g++ -std=c++20 -pthread -Ifake -I../../main/cuda simt_test.cpp
 #include "simt.h"
 
@@ -56,12 +56,43 @@ template <> float store_as<float>(float v) { return v; }
 template <> __half store_as<__half>(float v) { return __float2half_rn(v); }
 template <> __nv_bfloat16 store_as<__nv_bfloat16>(float v) { return __float2bfloat16_rn(v); }
 
+/** The parameter list of every flash variant of storage type T (kernels.def's A4J_FLASH_SIGNATURE). */
 template <class T>
-static void run_flash(void (*kernel)(const T*, const T*, const T*, T*, float*, int, int, int, int, int, int, int, float,
-                                     float, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, const i64*,
-                                     const i64*, const int*, const unsigned char*, i64, i64, i64, i64, const float*, i64,
-                                     i64, i64, i64),
-                      int rows_per_block, const char* name, Problem p, const HostMask& m, unsigned seed, double tol) {
+using FlashKernel = void (*)(const T*, const T*, const T*, T*, float*, int, int, int, int, int, int, int, float, float, i64,
+                             i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, const i64*, const i64*, const int*,
+                             const unsigned char*, i64, i64, i64, i64, const float*, i64, i64, i64, i64);
+
+/** One flash variant of the manifest: the kernel, its name and its tile. */
+template <class T>
+struct FlashVariant {
+    FlashKernel<T> kernel;
+    const char* name;
+    int dmax, bn, r;
+};
+
+/** Every flash variant of kernels.def, by storage type, in manifest order (the list nvcc compiles). */
+struct FlashVariants {
+    std::vector<FlashVariant<float>> f32;
+    std::vector<FlashVariant<__half>> f16;
+    std::vector<FlashVariant<__nv_bfloat16>> bf16;
+    void add(FlashVariant<float> v) { f32.push_back(v); }
+    void add(FlashVariant<__half> v) { f16.push_back(v); }
+    void add(FlashVariant<__nv_bfloat16> v) { bf16.push_back(v); }
+};
+
+static FlashVariants flash_variants() {
+    FlashVariants all;
+#define A4J_KERNEL(name, signature)
+#define A4J_FLASH(name, T, DMAX, BN, R, signature) all.add(FlashVariant<T>{name, #name, DMAX, BN, R});
+#include "kernels.def"
+#undef A4J_KERNEL
+#undef A4J_FLASH
+    return all;
+}
+
+template <class T>
+static void run_flash(FlashKernel<T> kernel, int rows_per_block, const char* name, Problem p, const HostMask& m,
+                      unsigned seed, double tol) {
     std::mt19937 rng(seed);
     std::uniform_real_distribution<float> u(-1, 1);
     // q in [B,S,H,D] memory (strided view), k and v contiguous [B,KVH,S,D]
@@ -133,20 +164,45 @@ static HostMask masks(int kind, const Problem& p, unsigned seed) {
     return m;
 }
 
+/**
+ * Every flash variant of the manifest. Each tile shape at f32 over every mask kind, with Sq 19 and Sk 37 (multiples
+ * of no block's 4·R rows nor any key tile), D well inside the bound (the zero-padded tail of the Q and K tiles) and
+ * Dv at it (every lane's last value column), GQA 2:1; then fewer queries than a block's rows and fewer keys than a
+ * tile, and MQA with D != Dv and softcap over several key tiles. Every f16 and bf16 variant on the first problem,
+ * the mask kinds in turn.
+ */
 static void flash_tests() {
-    Problem p{2, 4, 2, 19, 37, 40, 40, 1 / std::sqrt(40.0f), 0};
-    for (int kind = 0; kind < 5; ++kind) {
-        HostMask m = masks(kind, p, 100 + kind);
-        run_flash<float>(flash_fwd_f32_d64, 16, "flash f32 d64", p, m, 1 + kind, 1e-5);
-        run_flash<__half>(flash_fwd_f16_d64, 16, "flash f16 d64", p, m, 11 + kind, 2e-3);
-        run_flash<__nv_bfloat16>(flash_fwd_bf16_d64, 16, "flash bf16 d64", p, m, 21 + kind, 1e-2);
+    const FlashVariants all = flash_variants();
+    int runs = 0;
+    for (const auto& v : all.f32) {
+        const int d = v.dmax - v.dmax / 4 + 1;
+        Problem p{2, 4, 2, 19, 37, d, v.dmax, 1 / std::sqrt((float) d), 0};
+        for (int kind = 0; kind < 5; ++kind, ++runs)
+            run_flash<float>(v.kernel, 4 * v.r, v.name, p, masks(kind, p, 100 + kind), 1 + kind, 1e-5);
+        Problem tiny{1, 2, 2, 3, 5, d, d - 3, 0.3f, 0};
+        run_flash<float>(v.kernel, 4 * v.r, v.name, tiny, masks(4, tiny, 6), 30, 1e-5);
+        Problem small{1, 3, 1, 5, 70, 17, 29, 0.3f, 2.5f};
+        run_flash<float>(v.kernel, 4 * v.r, v.name, small, masks(1, small, 7), 31, 1e-5);
+        runs += 2;
     }
-    Problem small{1, 3, 1, 5, 70, 17, 29, 0.3f, 2.5f};  // MQA, D != Dv, softcap, several key tiles
-    run_flash<float>(flash_fwd_f32_d32, 16, "flash f32 d32 softcap", small, masks(1, small, 7), 31, 1e-5);
-    Problem wide{1, 2, 2, 9, 40, 200, 130, 0.05f, 0};  // the BN 16, R 2 variant
-    run_flash<float>(flash_fwd_f32_d256, 8, "flash f32 d256", wide, masks(2, wide, 8), 32, 1e-5);
-    Problem mid{1, 2, 1, 33, 33, 128, 128, 0.088f, 0};
-    run_flash<__half>(flash_fwd_f16_d128, 16, "flash f16 d128", mid, masks(1, mid, 9), 33, 2e-3);
+    int kind = 0;
+    for (const auto& v : all.f16) {
+        Problem p{2, 4, 2, 19, 37, v.dmax - v.dmax / 4 + 1, v.dmax, 0.125f, 0};
+        run_flash<__half>(v.kernel, 4 * v.r, v.name, p, masks(kind % 5, p, 110 + kind), 11 + kind, 2e-3);
+        ++kind, ++runs;
+    }
+    for (const auto& v : all.bf16) {
+        Problem p{2, 4, 2, 19, 37, v.dmax - v.dmax / 4 + 1, v.dmax, 0.125f, 0};
+        run_flash<__nv_bfloat16>(v.kernel, 4 * v.r, v.name, p, masks(kind % 5, p, 110 + kind), 11 + kind, 1e-2);
+        ++kind, ++runs;
+    }
+    if (all.f32.size() < 12 || all.f16.size() != all.f32.size() || all.bf16.size() != all.f32.size()) {
+        std::printf("FAIL kernels.def lists %zu f32, %zu f16 and %zu bf16 flash variants\n", all.f32.size(),
+                    all.f16.size(), all.bf16.size());
+        ++failures;
+    }
+    std::printf("simt_test: %zu flash variants (%zu tile shapes at f32 over 5 mask kinds), %d runs\n",
+                all.f32.size() + all.f16.size() + all.bf16.size(), all.f32.size(), runs);
 }
 
 static void softmax_rows_tests() {
@@ -326,9 +382,10 @@ int main() {
         std::printf("simt_test: %d failures\n", failures);
         return 1;
     }
-    std::printf("simt_test: every kernel of kernels.def (flash f32/f16/bf16 d32-d256 with every mask kind, GQA/MQA, "
-                "softcap; masked softmax rows at 4 stages; layer norm; softmax axis; convert_strided; split/merge "
-                "heads; mask accumulate; gelu; rotary; l2 normalize, additive scores, top-k, sampling, local-p, "
-                "sinusoidal positions, add, bias + residual epilogue) matches float64\n");
+    std::printf("simt_test: every kernel of kernels.def (every flash variant: f32/f16/bf16, d32-d256, each key tile "
+                "and rows per warp, every mask kind, GQA/MQA, softcap; masked softmax rows at 4 stages; layer norm; "
+                "softmax axis; convert_strided; split/merge heads; mask accumulate; gelu; rotary; l2 normalize, "
+                "additive scores, top-k, sampling, local-p, sinusoidal positions, add, bias + residual epilogue) "
+                "matches float64\n");
     return 0;
 }

@@ -101,7 +101,9 @@ final class CudaOps {
         Tensor kd = onDevice(k);
         Tensor vd = onDevice(v);
         DType t = attentionType(qd, kd, vd);
-        KernelTable.Entry flash = c.flashHeadDim() == 0 ? null : table.flashVariant(t, c.flashHeadDim());
+        KernelTable.Entry flash = c.isFused()
+                ? table.flashVariant(t, c.flashHeadDim(), c.flashKeyTile(), c.flashRowsPerWarp())
+                : null;
         assert c.misfit(p, t, tuning.limits(), table) == null : c.misfit(p, t, tuning.limits(), table);
         Tensor l = lse == null ? null : scratch(DType.FLOAT32, p.batch(), p.heads(), p.seqQ());
         long lseAddr = l == null ? 0L : addr(l);

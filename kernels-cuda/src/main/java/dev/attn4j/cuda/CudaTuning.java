@@ -89,7 +89,9 @@ final class CudaTuning {
     CudaLaunchConfig attention(AttentionProblem p, Mask mask, DType dtype, String layout) {
         Wisdom.Entry e = wisdom.get(BACKEND, attentionClass(p, mask, dtype, layout));
         if (e != null) {
-            CudaLaunchConfig c = decoded.computeIfAbsent(e.config(), CudaTuning::decodeOrNull);
+            // keyed by the storage type too: an older token (the bound alone) reads as that type's default tile
+            CudaLaunchConfig c = decoded.computeIfAbsent(label(dtype) + " " + e.config(),
+                    k -> decodeOrNull(e.config(), dtype));
             // a class member may differ from the tuned problem (value dim, a larger variant gone from the table)
             if (c != null && c.misfit(p, dtype, limits, table) == null) {
                 return c;
@@ -98,9 +100,9 @@ final class CudaTuning {
         return CudaLaunchConfig.estimate(p, dtype, limits, table);
     }
 
-    private static CudaLaunchConfig decodeOrNull(String token) {
+    private CudaLaunchConfig decodeOrNull(String token, DType dtype) {
         try {
-            return CudaLaunchConfig.decode(token);
+            return CudaLaunchConfig.decode(token, dtype, table);
         } catch (IllegalArgumentException e) {
             return null; // the Planner re-measures such an entry; kernels take ESTIMATE meanwhile
         }
@@ -159,8 +161,9 @@ final class CudaTuning {
     }
 
     /**
-     * The attention path's launch choices on one problem and storage type: the flash variant (or the unfused
-     * path), the row kernel's block and, for FP16, the cuBLAS algorithm of Q·Kᵀ.
+     * The attention path's launch choices on one problem and storage type: the flash variant (head-dim bound,
+     * key tile, rows per warp) or the unfused path, the row kernel's block and, for FP16, the cuBLAS algorithm
+     * of Q·Kᵀ.
      */
     final class AttentionTunable implements Tunable<CudaLaunchConfig> {
         private final AttentionProblem p;
@@ -197,21 +200,36 @@ final class CudaTuning {
             return CudaLaunchConfig.estimate(p, dtype, limits, table);
         }
 
+        /**
+         * The fused variants: EXHAUSTIVE every variant whose bound covers D and Dv; MEASURE every tile of the
+         * smallest covering bound (the tile is what varies the work per block and per SM at a given bound) and
+         * the next bound at its default tile only (what MEASURE tried before the tile was a knob). The unfused
+         * path: cuBLAS Q·Kᵀ, the row kernel at each candidate block, cuBLAS P·V, with each GEMM algorithm for
+         * FP16.
+         */
         @Override
         public List<CudaLaunchConfig> candidates(boolean exhaustive) {
             CudaLaunchConfig e = estimate();
             List<CudaLaunchConfig> list = new ArrayList<>();
             // the fused kernel: the row block and the GEMM algorithm are not used, so they stay at the estimate's
-            int need = Math.max(p.headDim(), p.valueDim());
-            List<Integer> dims = table.flashHeadDims(dtype).stream().filter(d -> d >= need).toList();
-            for (int i = 0; i < dims.size() && (exhaustive || i < 2); i++) {
-                list.add(new CudaLaunchConfig(e.rowBlock(), dims.get(i), false));
+            List<KernelTable.Entry> variants = table.flashVariants(dtype, Math.max(p.headDim(), p.valueDim()));
+            int smallest = variants.isEmpty() ? 0 : variants.get(0).flash().maxHeadDim();
+            int next = -1;
+            for (KernelTable.Entry v : variants) {
+                KernelTable.Flash f = v.flash();
+                if (next < 0 && f.maxHeadDim() > smallest) {
+                    next = f.maxHeadDim();
+                }
+                boolean plausible = f.maxHeadDim() == smallest
+                        || f.maxHeadDim() == next && v.equals(table.flashDefault(dtype, next));
+                if (exhaustive || plausible) {
+                    list.add(CudaLaunchConfig.fused(e.rowBlock(), f));
+                }
             }
-            // the unfused path: cuBLAS Q·Kᵀ, the row kernel at each block, cuBLAS P·V
             boolean[] algos = dtype == DType.FLOAT32 ? new boolean[] {false} : new boolean[] {false, true};
             for (int rows : rowBlocks(e.rowBlock(), exhaustive)) {
                 for (boolean tensorOp : algos) {
-                    list.add(new CudaLaunchConfig(rows, 0, tensorOp));
+                    list.add(CudaLaunchConfig.unfused(rows, tensorOp));
                 }
             }
             return list.stream().filter(c -> c.misfit(p, dtype, limits, table) == null).toList();
@@ -224,7 +242,7 @@ final class CudaTuning {
 
         @Override
         public CudaLaunchConfig decode(String token) {
-            CudaLaunchConfig c = CudaLaunchConfig.decode(token);
+            CudaLaunchConfig c = CudaLaunchConfig.decode(token, dtype, table);
             String misfit = c.misfit(p, dtype, limits, table);
             if (misfit != null) {
                 throw new IllegalArgumentException(misfit);

@@ -3,6 +3,7 @@ package dev.attn4j.cuda;
 import dev.attn4j.api.DType;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,7 +18,8 @@ import java.util.regex.Pattern;
  */
 final class KernelTable {
     private static final Pattern DEFINE = Pattern.compile("^#define\\s+(\\w+)\\s+((?:\"[a-z]*\"\\s*)+)$");
-    private static final Pattern ENTRY = Pattern.compile("^A4J_(KERNEL|FLASH)\\((.*)\\)\\s*$");
+    // an entry may end in a comment (the flash variants say their shared memory there)
+    private static final Pattern ENTRY = Pattern.compile("^A4J_(KERNEL|FLASH)\\((.*)\\)\\s*(?://.*)?$");
     private static final Pattern STRINGS = Pattern.compile("\"([a-z]*)\"");
 
     /**
@@ -31,17 +33,27 @@ final class KernelTable {
     }
 
     /**
-     * A flash-attention variant.
+     * A flash-attention variant: one instantiation of {@code flash_fwd<T, DMAX, BN, R>} in flash.cu.
      *
      * @param dtype       the storage type of q, k, v and out
      * @param maxHeadDim  the largest D and Dv it handles
-     * @param keyTile     keys per shared-memory tile (BN)
+     * @param keyTile     keys per shared-memory tile (BN, at most 32: one key per lane)
      * @param rowsPerWarp query rows per warp (R); a block has 4 warps and 4·R query rows
      */
     record Flash(DType dtype, int maxHeadDim, int keyTile, int rowsPerWarp) {
         /** Query rows per block. */
         int blockRows() {
             return 4 * rowsPerWarp;
+        }
+
+        /** The block's static shared memory: the Q tile, the K tile (rows padded by one float) and the V tile. */
+        long sharedBytes() {
+            return 4L * ((long) blockRows() * maxHeadDim + (long) keyTile * (2L * maxHeadDim + 1));
+        }
+
+        /** The tile in a name or token: {@code d64_n32_r4} is bound 64, key tile 32, 4 rows per warp. */
+        String tile() {
+            return "d" + maxHeadDim + "_n" + keyTile + "_r" + rowsPerWarp;
         }
     }
 
@@ -125,35 +137,72 @@ final class KernelTable {
     }
 
     /**
-     * The flash-attention variant for a storage type and head sizes: the smallest max head dim that covers
-     * both, or null when none does (the caller then takes the unfused GEMM path).
+     * The ESTIMATE flash-attention variant for a storage type and head sizes: the smallest head-dim bound that
+     * covers both, at that bound's {@linkplain #flashDefault default tile}; null when no bound does (the caller
+     * then takes the unfused GEMM path).
      */
     Entry flashFor(DType dtype, int headDim, int valueDim) {
-        Entry best = null;
         int need = Math.max(headDim, valueDim);
+        int bound = Integer.MAX_VALUE;
         for (Entry e : entries.values()) {
-            if (e.flash() != null && e.flash().dtype() == dtype && e.flash().maxHeadDim() >= need
-                    && (best == null || e.flash().maxHeadDim() < best.flash().maxHeadDim())) {
+            if (e.flash() != null && e.flash().dtype() == dtype && e.flash().maxHeadDim() >= need) {
+                bound = Math.min(bound, e.flash().maxHeadDim());
+            }
+        }
+        return bound == Integer.MAX_VALUE ? null : flashDefault(dtype, bound);
+    }
+
+    /**
+     * The default tile of a head-dim bound, or null when the bound has no variant: the largest key tile (every
+     * lane scores a key), then the most rows per warp up to 4. That is BN 32, R 4 up to bound 128 and BN 16,
+     * R 2 at 256, the one shape each bound had before the tile became a tuning knob; it is not a measured
+     * choice (no GPU has timed the variants yet), only the one that keeps older wisdom and untuned calls where
+     * they were.
+     */
+    Entry flashDefault(DType dtype, int maxHeadDim) {
+        Entry best = null;
+        for (Entry e : entries.values()) {
+            Flash f = e.flash();
+            if (f == null || f.dtype() != dtype || f.maxHeadDim() != maxHeadDim) {
+                continue;
+            }
+            if (best == null || rank(f) > rank(best.flash())) {
                 best = e;
             }
         }
         return best;
     }
 
-    /** The flash-attention variant for a storage type with exactly this head-dim bound, or null. */
-    Entry flashVariant(DType dtype, int maxHeadDim) {
+    private static int rank(Flash f) {
+        // the key tile first; then the rows per warp, more ranking higher up to 4, any R above 4 below those
+        int r = f.rowsPerWarp() <= 4 ? 64 + f.rowsPerWarp() : 64 - f.rowsPerWarp();
+        return f.keyTile() * 128 + r;
+    }
+
+    /** The flash-attention variant with exactly this storage type and tile, or null. */
+    Entry flashVariant(DType dtype, int maxHeadDim, int keyTile, int rowsPerWarp) {
         for (Entry e : entries.values()) {
-            if (e.flash() != null && e.flash().dtype() == dtype && e.flash().maxHeadDim() == maxHeadDim) {
+            if (e.flash() != null && e.flash().equals(new Flash(dtype, maxHeadDim, keyTile, rowsPerWarp))) {
                 return e;
             }
         }
         return null;
     }
 
-    /** The head-dim bounds of the flash variants for a storage type, ascending. */
-    List<Integer> flashHeadDims(DType dtype) {
-        return entries.values().stream().filter(e -> e.flash() != null && e.flash().dtype() == dtype)
-                .map(e -> e.flash().maxHeadDim()).sorted().toList();
+    /**
+     * The flash-attention variants of a storage type whose bound covers {@code headDim}: ascending bound, each
+     * bound's default first, then the manifest's order.
+     */
+    List<Entry> flashVariants(DType dtype, int headDim) {
+        List<Entry> out = new ArrayList<>();
+        for (Entry e : entries.values()) {
+            if (e.flash() != null && e.flash().dtype() == dtype && e.flash().maxHeadDim() >= headDim) {
+                out.add(e);
+            }
+        }
+        out.sort(Comparator.comparingInt((Entry e) -> e.flash().maxHeadDim())
+                .thenComparing(e -> !e.equals(flashDefault(dtype, e.flash().maxHeadDim()))));
+        return out;
     }
 
     private static String strings(String literals) {

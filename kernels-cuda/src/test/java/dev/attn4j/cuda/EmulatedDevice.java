@@ -28,6 +28,7 @@ final class EmulatedDevice implements Device {
     private final CudaLaunchConfig.Limits limits;
     private final Arena arena = Arena.ofShared();
     private final Map<String, Integer> lastBlock = new ConcurrentHashMap<>();
+    private volatile String lastFlash;
     private final TreeMap<Long, MemorySegment> blocks = new TreeMap<>();
     private long live;
 
@@ -48,6 +49,11 @@ final class EmulatedDevice implements Device {
     /** The block size of the last launch of {@code kernel}, or null when it was never launched. */
     Integer lastBlock(String kernel) {
         return lastBlock.get(kernel);
+    }
+
+    /** The name of the last flash-attention variant launched, or null. */
+    String lastFlash() {
+        return lastFlash;
     }
 
     /** Bytes currently allocated (a leak check for the tests). */
@@ -276,6 +282,7 @@ final class EmulatedDevice implements Device {
         lastBlock.put(kernel.name(), block);
         Args a = new Args(args);
         if (kernel.flash() != null) {
+            lastFlash = kernel.name();
             flash(kernel.flash(), a, gridX, gridY, gridZ, block);
             return;
         }
@@ -908,6 +915,13 @@ final class EmulatedDevice implements Device {
         }
     }
 
+    /**
+     * flash.cu's kernel as the GPU runs it, for the variant's tile: block by block of the grid (4·R query rows
+     * each), over the key tiles of BN keys from the first row's first visible key to the last row's end, with the
+     * online softmax in float32 (the tile's max and its butterfly sum over the 32 lanes, the running max, sum and
+     * accumulators rescaled once per tile). So a variant's tile decides the rounding and the tile ranges, as on the
+     * GPU, and rows that the grid misses stay unwritten.
+     */
     private void flash(KernelTable.Flash variant, Args a, int gridX, int gridY, int gridZ, int block) {
         int type = CudaOps.code(variant.dtype());
         long q = a.p();
@@ -931,57 +945,108 @@ final class EmulatedDevice implements Device {
         MaskArgs mask = new MaskArgs(a);
         // the launch configuration the kernel assumes
         if (block != 128 || gridY != h || gridZ != bb || (long) gridX * variant.blockRows() < sq
-                || Math.max(d, dv) > variant.maxHeadDim()) {
+                || Math.max(d, dv) > variant.maxHeadDim() || variant.keyTile() > 32) {
             throw new IllegalStateException("flash launch grid=" + gridX + "x" + gridY + "x" + gridZ + " block=" + block
                     + " does not cover the problem B=" + bb + " H=" + h + " Sq=" + sq + " D=" + d + " Dv=" + dv
                     + " for " + variant);
         }
+        int bm = variant.blockRows();
+        int bn = variant.keyTile();
+        float[] m = new float[bm];
+        float[] l = new float[bm];
+        float[][] acc = new float[bm][dv];
+        float[] p = new float[32];
         for (int b = 0; b < bb; b++) {
             for (int hh = 0; hh < h; hh++) {
                 int g = hh / (h / kvh);
-                for (int i = 0; i < sq; i++) {
-                    int kb = mask.begin(b, i, sk);
-                    int ke = mask.end(b, i, sk);
-                    float[] s = new float[sk];
-                    float max = Float.NEGATIVE_INFINITY;
-                    for (int j = 0; j < sk; j++) {
-                        s[j] = Float.NEGATIVE_INFINITY;
-                        if (j >= kb && j < ke) {
-                            float dot = 0f;
-                            for (int e = 0; e < d; e++) {
-                                dot += load(q, type, b * qs[0] + hh * qs[1] + i * qs[2] + e)
-                                        * load(k, type, b * ks[0] + g * ks[1] + j * ks[2] + e);
-                            }
-                            float x = dot * scale;
-                            if (softcap > 0f) {
-                                x = softcap * (float) Math.tanh(x / softcap);
-                            }
-                            s[j] = x + mask.dense(b, hh, i, j);
-                        }
-                        max = Math.max(max, s[j]);
+                for (int bx = 0; bx < gridX; bx++) {
+                    int i0 = bx * bm;
+                    int rows = Math.min(sq, i0 + bm) - i0;
+                    if (rows <= 0) {
+                        continue;
                     }
-                    double sum = 0;
-                    double[] acc = new double[dv];
-                    if (max != Float.NEGATIVE_INFINITY) {
-                        for (int j = 0; j < sk; j++) {
-                            double p = s[j] == Float.NEGATIVE_INFINITY ? 0 : Math.exp(s[j] - max);
-                            sum += p;
-                            if (p != 0) {
-                                for (int e = 0; e < dv; e++) {
-                                    acc[e] += p * load(v, type, b * vs[0] + g * vs[1] + j * vs[2] + e);
+                    Arrays.fill(m, Float.NEGATIVE_INFINITY);
+                    Arrays.fill(l, 0f);
+                    for (float[] row : acc) {
+                        Arrays.fill(row, 0f);
+                    }
+                    int kEnd = mask.end(b, i0 + rows - 1, sk);
+                    for (int kt = mask.begin(b, i0, sk); kt < kEnd; kt += bn) {
+                        for (int r = 0; r < rows; r++) {
+                            int i = i0 + r;
+                            int rowBegin = mask.begin(b, i, sk);
+                            int rowEnd = mask.end(b, i, sk);
+                            float tileMax = Float.NEGATIVE_INFINITY;
+                            for (int lane = 0; lane < 32; lane++) {
+                                int j = kt + lane;
+                                float s = Float.NEGATIVE_INFINITY;
+                                if (lane < bn && j >= rowBegin && j < rowEnd) {
+                                    float dot = 0f;
+                                    for (int e = 0; e < d; e++) {
+                                        dot = Math.fma(load(q, type, b * qs[0] + hh * qs[1] + i * qs[2] + e),
+                                                load(k, type, b * ks[0] + g * ks[1] + j * ks[2] + e), dot);
+                                    }
+                                    s = dot * scale;
+                                    if (softcap > 0f) {
+                                        s = softcap * (float) Math.tanh(s / softcap);
+                                    }
+                                    s += mask.dense(b, hh, i, j);
+                                }
+                                p[lane] = s;
+                                tileMax = Math.max(tileMax, s);
+                            }
+                            float mNew = Math.max(m[r], tileMax);
+                            if (mNew == Float.NEGATIVE_INFINITY) {
+                                continue;
+                            }
+                            for (int lane = 0; lane < 32; lane++) {
+                                p[lane] = p[lane] == Float.NEGATIVE_INFINITY ? 0f : (float) Math.exp(p[lane] - mNew);
+                            }
+                            float alpha = m[r] == Float.NEGATIVE_INFINITY ? 0f : (float) Math.exp(m[r] - mNew);
+                            l[r] = l[r] * alpha + butterflySum(p);
+                            m[r] = mNew;
+                            for (int e = 0; e < dv; e++) {
+                                acc[r][e] *= alpha;
+                            }
+                            for (int jj = 0; jj < bn; jj++) {
+                                if (p[jj] != 0f) {
+                                    for (int e = 0; e < dv; e++) {
+                                        acc[r][e] = Math.fma(p[jj], load(v, type, b * vs[0] + g * vs[1] + (kt + jj) * vs[2] + e),
+                                                acc[r][e]);
+                                    }
                                 }
                             }
                         }
                     }
-                    for (int e = 0; e < dv; e++) {
-                        store(o, type, b * os[0] + hh * os[1] + i * os[2] + e, sum > 0 ? (float) (acc[e] / sum) : 0f);
-                    }
-                    if (lse != 0) {
-                        store(lse, 0, ((long) b * h + hh) * sq + i, sum > 0 ? (float) (max + Math.log(sum)) : Float.NEGATIVE_INFINITY);
+                    for (int r = 0; r < rows; r++) {
+                        int i = i0 + r;
+                        float inv = l[r] > 0f ? 1f / l[r] : 0f;
+                        for (int e = 0; e < dv; e++) {
+                            store(o, type, b * os[0] + hh * os[1] + i * os[2] + e, acc[r][e] * inv);
+                        }
+                        if (lse != 0) {
+                            store(lse, 0, ((long) b * h + hh) * sq + i,
+                                    l[r] > 0f ? m[r] + (float) Math.log(l[r]) : Float.NEGATIVE_INFINITY);
+                        }
                     }
                 }
             }
         }
+    }
+
+    /** warp_sum of common.cuh: the xor butterfly over 32 lanes, in its order (every lane ends with this value). */
+    private static float butterflySum(float[] lanes) {
+        float[] w = lanes.clone();
+        float[] next = new float[32];
+        for (int offset = 16; offset > 0; offset >>= 1) {
+            for (int lane = 0; lane < 32; lane++) {
+                next[lane] = w[lane] + w[lane ^ offset];
+            }
+            float[] t = w;
+            w = next;
+            next = t;
+        }
+        return w[0];
     }
 
     /** erf to about 1e-7 (Abramowitz–Stegun 7.1.26 is too coarse; this is the series / continued fraction). */

@@ -14,7 +14,11 @@ import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -53,15 +57,53 @@ class KernelTableTest {
             assertNull(table.flashFor(t, 257, 64), "head dims past 256 take the unfused path");
             assertEquals(table.flashFor(t, 64, 128), table.flashFor(t, 128, 128), "the larger of D and Dv decides");
         }
+        Map<DType, Set<String>> tiles = new EnumMap<>(DType.class);
         for (KernelTable.Entry e : table.entries().values()) {
             if (e.flash() != null) {
                 KernelTable.Flash f = e.flash();
                 long smem = 4L * (f.blockRows() * f.maxHeadDim() + f.keyTile() * (2L * f.maxHeadDim() + 1));
+                assertEquals(smem, f.sharedBytes(), e.name());
                 assertTrue(smem <= 48 * 1024, e.name() + " needs " + smem + " bytes of static shared memory");
-                assertTrue(f.keyTile() <= 32, "one key per lane: " + e.name());
+                assertTrue(f.keyTile() <= 32 && f.keyTile() > 0 && f.rowsPerWarp() > 0, "one key per lane: " + e.name());
                 assertEquals(39, e.signature().length(), e.name());
+                assertEquals("flash_fwd_" + CudaTuning.label(f.dtype()) + "_" + f.tile(), e.name(), "the name says the tile");
+                tiles.computeIfAbsent(f.dtype(), t -> new TreeSet<>()).add(f.tile());
             }
         }
+        // the same tiles for every storage type; more than one per bound, and a bounded count (the fatbin's size)
+        assertEquals(tiles.get(DType.FLOAT32), tiles.get(DType.FLOAT16));
+        assertEquals(tiles.get(DType.FLOAT32), tiles.get(DType.BFLOAT16));
+        for (int bound : new int[] {32, 64, 128, 256}) {
+            assertTrue(table.flashVariants(DType.FLOAT32, bound).stream().filter(e -> e.flash().maxHeadDim() == bound).count() >= 3,
+                    "tiles of bound " + bound + ": " + tiles.get(DType.FLOAT32));
+        }
+        assertTrue(tiles.get(DType.FLOAT32).size() <= 12, "variants per storage type: " + tiles.get(DType.FLOAT32));
+    }
+
+    @Test
+    void eachBoundsDefaultTileIsTheShapeItHadBeforeTheTileWasAKnob() {
+        for (DType t : new DType[] {DType.FLOAT32, DType.FLOAT16, DType.BFLOAT16}) {
+            assertEquals("d32_n32_r4", table.flashDefault(t, 32).flash().tile());
+            assertEquals("d64_n32_r4", table.flashDefault(t, 64).flash().tile());
+            assertEquals("d128_n32_r4", table.flashDefault(t, 128).flash().tile());
+            assertEquals("d256_n16_r2", table.flashDefault(t, 256).flash().tile());
+            assertNull(table.flashDefault(t, 96));
+            assertEquals(table.flashDefault(t, 128), table.flashFor(t, 100, 65));
+            // covering variants: ascending bound, each bound's default first
+            List<KernelTable.Entry> covering = table.flashVariants(t, 100);
+            assertEquals(List.of(128, 128, 128, 256, 256, 256), covering.stream().map(e -> e.flash().maxHeadDim()).toList());
+            assertEquals(table.flashDefault(t, 128), covering.get(0));
+            assertEquals(table.flashDefault(t, 256), covering.get(3));
+            assertTrue(table.flashVariants(t, 257).isEmpty());
+        }
+        // the rule on a manifest of its own: the largest key tile, then the most rows per warp up to 4
+        KernelTable t = KernelTable.parse("#define SIG \"p\"\n"
+                + "A4J_FLASH(a, float, 64, 16, 4, SIG)\nA4J_FLASH(b, float, 64, 32, 8, SIG)\n"
+                + "A4J_FLASH(c, float, 64, 32, 1, SIG)\nA4J_FLASH(d, float, 64, 32, 2, SIG)  // 4 B\n");
+        assertEquals("d", t.flashDefault(DType.FLOAT32, 64).name());
+        assertEquals(List.of("d", "a", "b", "c"), t.flashVariants(DType.FLOAT32, 1).stream().map(KernelTable.Entry::name).toList());
+        assertEquals("b", t.flashVariant(DType.FLOAT32, 64, 32, 8).name());
+        assertNull(t.flashVariant(DType.FLOAT32, 64, 16, 8));
     }
 
     @Test
