@@ -155,7 +155,7 @@ final class Sgemm {
             int mr = cfg.mr();
             int full = rows / mr;
             int rest = rows - full * mr;
-            float[] ap = apack(full * mr * Math.min(cfg.kc(), k));
+            float[] ap = apack(full * mr * Math.min(cfg.kc(), k) + L); // + L: packA's last gather spills
             for (int k0 = 0; k0 < k; k0 += cfg.kc()) {
                 int kc = Math.min(cfg.kc(), k - k0);
                 packA(aa, aOff + m0 * lda + k0, lda, full, kc, ap, mr);
@@ -189,15 +189,35 @@ final class Sgemm {
     /**
      * Packs {@code blocks} register tiles of {@code mr} rows × kc of A into [block][kc][mr], so the
      * micro-kernel broadcasts from one stream with constant offsets instead of mr row pointers (≈ 15 % faster
-     * than reading A in place, measured on the micro-kernels alone).
+     * than reading A in place, measured on the micro-kernels alone). Each packed step [kk][0, mr) is one
+     * gather of the mr rows' element kk (two or three where mr > L, the last one overlapping), instead of
+     * mr scalar copies; where mr < L the gather's extra lanes repeat the last row and spill into the next
+     * step, which overwrites them (so {@code ap} needs L floats of slack after the last block).
      */
     private static void packA(float[] a, int off, int lda, int blocks, int kc, float[] ap, int mr) {
-        for (int blk = 0; blk < blocks; blk++) {
-            int base = blk * kc * mr;
-            for (int i = 0; i < mr; i++) {
-                int src = off + (blk * mr + i) * lda;
+        int[] rows = GATHER.get();
+        if (mr <= L) {
+            for (int t = 0; t < L; t++) {
+                rows[t] = Math.min(t, mr - 1) * lda;
+            }
+            for (int blk = 0; blk < blocks; blk++) {
+                int src = off + blk * mr * lda;
+                int dst = blk * kc * mr;
                 for (int kk = 0; kk < kc; kk++) {
-                    ap[base + kk * mr + i] = a[src + kk];
+                    FloatVector.fromArray(F, a, src + kk, rows, 0).intoArray(ap, dst + kk * mr);
+                }
+            }
+            return;
+        }
+        for (int t = 0; t < L; t++) {
+            rows[t] = t * lda;
+        }
+        for (int blk = 0; blk < blocks; blk++) {
+            for (int i0 = 0; i0 < mr; i0 = i0 + L < mr ? Math.min(i0 + L, mr - L) : mr) {
+                int src = off + (blk * mr + i0) * lda;
+                int dst = blk * kc * mr + i0;
+                for (int kk = 0; kk < kc; kk++) {
+                    FloatVector.fromArray(F, a, src + kk, rows, 0).intoArray(ap, dst + kk * mr);
                 }
             }
         }
