@@ -14,6 +14,9 @@ import jdk.incubator.vector.VectorOperators;
  */
 final class RowSoftmax {
     private static final float NEG_INF = Float.NEGATIVE_INFINITY;
+    /** Where {@link #pipelined} leaves its touched bits: written, never read. */
+    @SuppressWarnings("unused")
+    private static int touchSink;
 
     private RowSoftmax() {
     }
@@ -40,6 +43,109 @@ final class RowSoftmax {
         }
         float sum = expAndSum(x, xo, y, yo, n, max);
         scale(y, yo, n, 1f / sum);
+    }
+
+    /**
+     * Softmax of many rows, y[yOff[r], + n) ← softmax(x[xOff[r], + n)) for r in [from, to), software-pipelined
+     * across rows: one vector loop reads row r + 1 for its max (and reads y's row r + 1 once per vector, so that
+     * its cache lines arrive before they are written instead of each store waiting for its line), writes
+     * e^(x − max) of row r into y and scales row r − 1 (still in L1/L2) by its 1/sum. Rows may be x's own
+     * (in place) but must not overlap each other. Rows whose max is −∞ (all masked) become zeros; a NaN row
+     * stays NaN.
+     */
+    static void softmaxRows(float[] x, int[] xOff, float[] y, int[] yOff, int from, int to, int n) {
+        if (n < 2 * L) {
+            for (int r = from; r < to; r++) {
+                softmax(x, xOff[r], y, yOff[r], n);
+            }
+            return;
+        }
+        float maxNext = max(x, xOff[from], n);
+        int pending = -1; // the row whose y holds e^(x − max) waiting for its 1/sum
+        float pendingInv = 0f;
+        float[] sums = new float[1];
+        for (int r = from; r < to; r++) {
+            float max = maxNext;
+            boolean hasNext = r + 1 < to;
+            if (max == NEG_INF || Float.isNaN(max) || !hasNext || pending < 0) {
+                if (pending >= 0) {
+                    scale(y, yOff[pending], n, pendingInv);
+                    pending = -1;
+                }
+                if (hasNext) {
+                    maxNext = max(x, xOff[r + 1], n);
+                }
+                if (max == NEG_INF || Float.isNaN(max)) {
+                    softmax(x, xOff[r], y, yOff[r], n); // the zero or NaN row
+                } else {
+                    pendingInv = 1f / expAndSumNormalized(x, xOff[r], y, yOff[r], n, max);
+                    pending = r;
+                }
+                continue;
+            }
+            maxNext = pipelined(x, xOff[r + 1], xOff[r], y, yOff[r + 1], yOff[r], yOff[pending], pendingInv, n, max, sums);
+            pendingInv = 1f / sums[0];
+            pending = r;
+        }
+        if (pending >= 0) {
+            scale(y, yOff[pending], n, pendingInv);
+        }
+    }
+
+    /**
+     * One pipeline step: returns max(x[next, + n)); y[cur] ← e^(x[cur] − max) with the sum in sums[0];
+     * y[prev] ·= prevInv; y[yNext] is read (touched) once per vector. The exponent is x·log₂e − max·log₂e in
+     * one FMA: the rounding of max·log₂e is the same for the whole row, a common factor that the
+     * normalization cancels (not so where partial sums of different maxima are merged, so only normalized
+     * rows take this path, and the scalar tail uses the same formula).
+     */
+    private static float pipelined(float[] x, int next, int cur, float[] y, int yNext, int yCur, int yPrev,
+                                   float prevInv, int n, float max, float[] sums) {
+        float maxL = (float) (max * (double) VMath.LOG2E);
+        FloatVector mx = FloatVector.broadcast(F, NEG_INF);
+        FloatVector acc = FloatVector.zero(F);
+        int touched = 0;
+        int bound = F.loopBound(n);
+        for (int i = 0; i < bound; i += L) {
+            mx = VMath.max(mx, FloatVector.fromArray(F, x, next + i));
+            touched ^= Float.floatToRawIntBits(y[yNext + i]);
+            FloatVector e = VMath.exp2(FloatVector.fromArray(F, x, cur + i).fma(VMath.LOG2E, -maxL));
+            e.intoArray(y, yCur + i);
+            acc = acc.add(e);
+            FloatVector.fromArray(F, y, yPrev + i).mul(prevInv).intoArray(y, yPrev + i);
+        }
+        float m = mx.reduceLanes(VectorOperators.MAX);
+        float sum = VMath.sum(acc, new float[L]);
+        for (int i = bound; i < n; i++) {
+            float v = x[next + i];
+            m = m >= v ? m : v;
+            float e = VMath.exp2(Math.fma(x[cur + i], VMath.LOG2E, -maxL));
+            y[yCur + i] = e;
+            sum += e;
+            y[yPrev + i] *= prevInv;
+        }
+        touchSink = touched; // kept, so that C2 keeps the loads
+        sums[0] = sum;
+        return m;
+    }
+
+    /** y ← e^(x − max) by {@link #pipelined}'s one-FMA exponent; returns the sum. Normalized rows only. */
+    private static float expAndSumNormalized(float[] x, int xo, float[] y, int yo, int n, float max) {
+        float maxL = (float) (max * (double) VMath.LOG2E);
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        for (; i < F.loopBound(n); i += L) {
+            FloatVector e = VMath.exp2(FloatVector.fromArray(F, x, xo + i).fma(VMath.LOG2E, -maxL));
+            e.intoArray(y, yo + i);
+            acc = acc.add(e);
+        }
+        float sum = VMath.sum(acc, new float[L]);
+        for (; i < n; i++) {
+            float e = VMath.exp2(Math.fma(x[xo + i], VMath.LOG2E, -maxL));
+            y[yo + i] = e;
+            sum += e;
+        }
+        return sum;
     }
 
     /**

@@ -16,6 +16,7 @@ import jdk.incubator.vector.FloatVector;
  */
 final class SimdBlocks implements BlockKernels {
     private static final int CHUNK = 1 << 14;
+    private static final int SOFTMAX_CHUNK = 1 << 18; // floats per work item: 64 rows of 4096
     private final Parallel parallel;
 
     SimdBlocks(Parallel parallel) {
@@ -45,15 +46,20 @@ final class SimdBlocks implements BlockKernels {
         int slices = Math.toIntExact(count / n);
         float[] xa = x.array();
         float[] ya = y.array();
-        int per = Math.max(1, CHUNK / n);
+        // chunks of rows long enough for the row pipeline, yet at least 4 per thread for balance
+        int per = Math.max(1, Math.min(SOFTMAX_CHUNK / n, slices / (4 * parallel.parallelism())));
         parallel.forEach((slices + per - 1) / per, chunk -> {
+            int first = chunk * per;
+            int rowsHere = Math.min(slices, first + per) - first;
             int[] idx = new int[outer.length];
-            for (int s = chunk * per; s < Math.min(slices, (chunk + 1) * per); s++) {
-                unravel(s, outer, idx);
-                int xo = (int) x.indexOf(idx);
-                int yo = (int) y.indexOf(idx);
-                RowSoftmax.softmax(xa, xo, ya, yo, n);
+            int[] xOff = new int[rowsHere];
+            int[] yOff = new int[rowsHere];
+            for (int r = 0; r < rowsHere; r++) {
+                unravel(first + r, outer, idx);
+                xOff[r] = (int) x.indexOf(idx);
+                yOff[r] = (int) y.indexOf(idx);
             }
+            RowSoftmax.softmaxRows(xa, xOff, ya, yOff, 0, rowsHere, n);
         });
     }
 
