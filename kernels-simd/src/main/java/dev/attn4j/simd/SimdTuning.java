@@ -155,9 +155,18 @@ final class SimdTuning {
             return FlashConfig.forProblem(p, mask);
         }
 
-        /** Whether this problem has so few work items that the keys are split (decode). */
+        /** Whether FlashAttention runs this problem on its decode path (few query rows, items per KV group). */
+        private boolean decode() {
+            return p.seqQ() <= FlashAttention.DECODE_ROWS;
+        }
+
+        /**
+         * Whether this problem has so few work items that the keys are split, counted as FlashAttention
+         * counts them: decode items are KV groups, other items (batch, head, query tile).
+         */
         private boolean splits() {
-            int items = p.batch() * p.heads() * ((p.seqQ() + FlashAttention.BQ - 1) / FlashAttention.BQ);
+            int items = decode() ? p.batch() * p.kvHeads()
+                    : p.batch() * p.heads() * ((p.seqQ() + FlashAttention.BQ - 1) / FlashAttention.BQ);
             return items < estimate().splitBelowItems();
         }
 
@@ -166,12 +175,15 @@ final class SimdTuning {
             FlashConfig e = estimate();
             // PERF-NOTES: Bk 64 was best and Bk 128 about 10 % slower; the plausible set brackets that
             // measured here (S = 2048, D = 64): the exhaustive best was Bk 256 with 8 query tiles per pass
-            int[] tiles = exhaustive ? new int[] {16, 32, 48, 64, 96, 128, 192, 256} : new int[] {64, 128, 256};
+            // decode: the key tile only rounds the split boundaries (its passes use their own 64-key blocks)
+            // and query tiles per item do not apply, so the knobs are the split count and size
+            int[] tiles = decode() ? (exhaustive ? new int[] {32, 64, 128, 256} : new int[] {64, 256})
+                    : exhaustive ? new int[] {16, 32, 48, 64, 96, 128, 192, 256} : new int[] {64, 128, 256};
             int[] minKeys = splits() ? (exhaustive ? new int[] {64, 128, 256, 512, 1024} : new int[] {128, 256, 512})
                     : new int[] {e.minKeysPerSplit()};
             int[] maxSplits = splits() ? (exhaustive ? new int[] {2, 4, 8, 16, 32, 64} : new int[] {8, 16, 32})
                     : new int[] {e.maxSplits()};
-            int[] groups = exhaustive ? new int[] {1, 2, 4, 8}
+            int[] groups = decode() ? new int[] {1} : exhaustive ? new int[] {1, 2, 4, 8}
                     : e.queryTilesPerItem() > 1 ? new int[] {e.queryTilesPerItem(), 2 * e.queryTilesPerItem()} : new int[] {1};
             List<FlashConfig> list = new ArrayList<>();
             for (int bk : tiles) {
