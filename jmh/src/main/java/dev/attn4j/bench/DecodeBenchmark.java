@@ -1,0 +1,135 @@
+package dev.attn4j.bench;
+
+import dev.attn4j.bench.ort.OnnxModel;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import dev.attn4j.api.AttentionProblem;
+import dev.attn4j.api.Attn4j;
+import dev.attn4j.api.Kernels;
+import dev.attn4j.api.Mask;
+import dev.attn4j.api.Tensor;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.Blackhole;
+
+
+/**
+ * One decode step of an LLM with grouped-query attention: one query row per head against a KV cache of
+ * {@code seqK} positions (defaults B=1, H=32, KVH=8, D=128, fp32), against ONNX Runtime's CPU
+ * {@code Attention} op (opset 23, GQA through its K/V head count) and the float64 reference on the same
+ * inputs. The step reads the whole cache (2·B·KVH·Sk·D floats, 33.5 MB at the defaults), so GB/s =
+ * cache bytes / time is the figure to hold against the machine's read bandwidth; GFLOP/s = 4·B·H·Sk·D / time.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Xmx6g"})
+@Warmup(iterations = 5, time = 1)
+@Measurement(iterations = 5, time = 1)
+public class DecodeBenchmark {
+    @Param({"simd", "ort"})
+    public String backend;
+    @Param({"4096"})
+    public int seqK;
+    @Param({"1"})
+    public int batch;
+    @Param({"32"})
+    public int heads;
+    @Param({"8"})
+    public int kvHeads;
+    @Param({"128"})
+    public int headDim;
+
+    private AttentionProblem p;
+    private Tensor q;
+    private Tensor k;
+    private Tensor v;
+    private Tensor out;
+    private Kernels kernels;
+    private OrtEnvironment env;
+    private OrtSession session;
+    private Map<String, OnnxTensor> inputs;
+
+    @Setup(Level.Trial)
+    public void setup() throws OrtException {
+        p = AttentionProblem.of(batch, heads, kvHeads, 1, seqK, headDim);
+        SplittableRandom rnd = new SplittableRandom(7);
+        float[] qa = AttentionBenchmark.random(rnd, (int) Tensor.count(p.qShape()));
+        float[] ka = AttentionBenchmark.random(rnd, (int) Tensor.count(p.kShape()));
+        float[] va = AttentionBenchmark.random(rnd, (int) Tensor.count(p.vShape()));
+        q = Tensor.of(qa, p.qShape());
+        k = Tensor.of(ka, p.kShape());
+        v = Tensor.of(va, p.vShape());
+        out = Tensor.zeros(p.outShape());
+        if (backend.equals("ort")) {
+            env = OrtEnvironment.getEnvironment();
+            OrtSession.SessionOptions opts = new OrtSession.SessionOptions();
+            opts.setIntraOpNumThreads(Runtime.getRuntime().availableProcessors());
+            opts.setInterOpNumThreads(1);
+            opts.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            session = env.createSession(OnnxModel.attention(batch, heads, kvHeads, 1, seqK, headDim, headDim, false, p.scale()),
+                    opts);
+            inputs = Map.of("Q", tensor(qa, p.qShape()), "K", tensor(ka, p.kShape()), "V", tensor(va, p.vShape()));
+            try (OrtSession.Result r = session.run(inputs)) {
+                float[] y = new float[(int) Tensor.count(p.outShape())];
+                ((OnnxTensor) r.get(0)).getFloatBuffer().get(y);
+                out = Tensor.of(y, p.outShape());
+            }
+        } else {
+            kernels = Attn4j.kernels(backend);
+            kernels.attention(p, q, k, v, Mask.none(), out);
+        }
+        Check.attentionRows(p, q, k, v, Mask.none(), out, 1, backend);
+    }
+
+    private OnnxTensor tensor(float[] data, int[] shape) throws OrtException {
+        FloatBuffer buf = ByteBuffer.allocateDirect(4 * data.length).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        buf.put(data).flip();
+        long[] dims = new long[shape.length];
+        for (int i = 0; i < shape.length; i++) {
+            dims[i] = shape[i];
+        }
+        return OnnxTensor.createTensor(env, buf, dims);
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() throws OrtException {
+        if (session != null) {
+            for (OnnxTensor t : inputs.values()) {
+                t.close();
+            }
+            session.close();
+        }
+    }
+
+    @Benchmark
+    public void decode(Blackhole bh) throws OrtException {
+        if (session != null) {
+            try (OrtSession.Result r = session.run(inputs)) {
+                bh.consume(r.get(0));
+            }
+        } else {
+            kernels.attention(p, q, k, v, Mask.none(), out);
+            bh.consume(out);
+        }
+    }
+}
