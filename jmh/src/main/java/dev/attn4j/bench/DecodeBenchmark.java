@@ -1,19 +1,12 @@
 package dev.attn4j.bench;
 
-import dev.attn4j.bench.ort.OnnxModel;
-import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
-import ai.onnxruntime.OrtSession;
+import dev.attn4j.bench.ort.OrtAttention;
 import dev.attn4j.api.AttentionProblem;
 import dev.attn4j.api.Attn4j;
 import dev.attn4j.api.Kernels;
 import dev.attn4j.api.Mask;
 import dev.attn4j.api.Tensor;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
-import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -65,9 +58,7 @@ public class DecodeBenchmark {
     private Tensor v;
     private Tensor out;
     private Kernels kernels;
-    private OrtEnvironment env;
-    private OrtSession session;
-    private Map<String, OnnxTensor> inputs;
+    private OrtAttention ort;
 
     @Setup(Level.Trial)
     public void setup() throws OrtException {
@@ -81,19 +72,8 @@ public class DecodeBenchmark {
         v = Tensor.of(va, p.vShape());
         out = Tensor.zeros(p.outShape());
         if (backend.equals("ort")) {
-            env = OrtEnvironment.getEnvironment();
-            OrtSession.SessionOptions opts = new OrtSession.SessionOptions();
-            opts.setIntraOpNumThreads(Runtime.getRuntime().availableProcessors());
-            opts.setInterOpNumThreads(1);
-            opts.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-            session = env.createSession(OnnxModel.attention(batch, heads, kvHeads, 1, seqK, headDim, headDim, false, p.scale()),
-                    opts);
-            inputs = Map.of("Q", tensor(qa, p.qShape()), "K", tensor(ka, p.kShape()), "V", tensor(va, p.vShape()));
-            try (OrtSession.Result r = session.run(inputs)) {
-                float[] y = new float[(int) Tensor.count(p.outShape())];
-                ((OnnxTensor) r.get(0)).getFloatBuffer().get(y);
-                out = Tensor.of(y, p.outShape());
-            }
+            ort = new OrtAttention(p, false, qa, ka, va);
+            out = Tensor.of(ort.output(), p.outShape());
         } else {
             kernels = Attn4j.kernels(backend);
             kernels.attention(p, q, k, v, Mask.none(), out);
@@ -101,32 +81,17 @@ public class DecodeBenchmark {
         Check.attentionRows(p, q, k, v, Mask.none(), out, 1, backend);
     }
 
-    private OnnxTensor tensor(float[] data, int[] shape) throws OrtException {
-        FloatBuffer buf = ByteBuffer.allocateDirect(4 * data.length).order(ByteOrder.nativeOrder()).asFloatBuffer();
-        buf.put(data).flip();
-        long[] dims = new long[shape.length];
-        for (int i = 0; i < shape.length; i++) {
-            dims[i] = shape[i];
-        }
-        return OnnxTensor.createTensor(env, buf, dims);
-    }
-
     @TearDown(Level.Trial)
     public void tearDown() throws OrtException {
-        if (session != null) {
-            for (OnnxTensor t : inputs.values()) {
-                t.close();
-            }
-            session.close();
+        if (ort != null) {
+            ort.close();
         }
     }
 
     @Benchmark
     public void decode(Blackhole bh) throws OrtException {
-        if (session != null) {
-            try (OrtSession.Result r = session.run(inputs)) {
-                bh.consume(r.get(0));
-            }
+        if (ort != null) {
+            ort.run(bh);
         } else {
             kernels.attention(p, q, k, v, Mask.none(), out);
             bh.consume(out);

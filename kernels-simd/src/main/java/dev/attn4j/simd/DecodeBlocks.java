@@ -164,19 +164,8 @@ final class DecodeBlocks {
             a2.intoArray(acc, aAt + e + 2 * L);
             a3.intoArray(acc, aAt + e + 3 * L);
         }
-        for (; e + L <= dv; e += L) {
-            FloatVector a0 = FloatVector.fromArray(F, acc, aAt + e);
-            for (int j = 0; j < n; j++) {
-                a0 = FloatVector.fromArray(F, v, vAt + j * vss + e).fma(FloatVector.broadcast(F, w[wAt + j]), a0);
-            }
-            a0.intoArray(acc, aAt + e);
-        }
-        for (; e < dv; e++) {
-            float a = acc[aAt + e];
-            for (int j = 0; j < n; j++) {
-                a = Math.fma(w[wAt + j], v[vAt + j * vss + e], a);
-            }
-            acc[aAt + e] = a;
+        if (e < dv) {
+            accumulateTail(w, wAt, v, vAt, vss, n, acc, aAt, dv, e);
         }
     }
 
@@ -238,7 +227,7 @@ final class DecodeBlocks {
         }
     }
 
-    /** Columns [from, dv) of one row: vectors of L, then scalars (accumulate's order for those columns). */
+    /** Columns [from, dv) of one row: vectors of L, then scalars (keys in order, like every column). */
     private static void accumulateTail(float[] w, int wAt, float[] v, int vAt, int vss, int n, float[] acc, int aAt,
                                        int dv, int from) {
         int e = from;

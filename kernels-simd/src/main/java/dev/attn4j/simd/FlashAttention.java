@@ -41,7 +41,7 @@ final class FlashAttention {
     /** Keys per K (then V) tile in the decode passes: 64 keys × D ≤ 128 floats = 32 KiB, inside L1. */
     private static final int DECODE_TILE = 64;
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
-    private static final ThreadLocal<float[]> PARTIALS = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadBuffer PARTIALS = new ThreadBuffer();
     private static final ThreadLocal<Scratch[]> SLOTS = ThreadLocal.withInitial(() -> new Scratch[0]);
 
     private FlashAttention() {
@@ -137,7 +137,8 @@ final class FlashAttention {
         // a split's partial result holds (unnormalized O, m, l) per row: a query tile's BQ rows, or the
         // decode's few rows (a BQ-row slot each made decode allocate and merge 32× what it used)
         int partialRows = decode ? p.seqQ() : BQ;
-        float[] partials = splits > 1 ? partials(items * splits * partialSize(p, partialRows)) : null;
+        // (the calling thread's buffer: the workers write every slot they later merge within this call)
+        float[] partials = splits > 1 ? PARTIALS.get(items * splits * partialSize(p, partialRows)) : null;
         Call c = new Call(p, ev, new DenseTerms(ev), cfg,
                 q.array(), q.offset(), q.stride(0), q.stride(1), q.stride(2),
                 k.array(), k.offset(), k.stride(0), k.stride(1), k.stride(2),
@@ -191,18 +192,7 @@ final class FlashAttention {
         return (item * c.splits + split) * partialSize(c.p, c.partialRows);
     }
 
-    /**
-     * The calling thread's partials buffer, grown on demand: the workers write every slot they later
-     * merge within the same call, and a thread runs one call at a time, so it can be reused.
-     */
-    private static float[] partials(int size) {
-        float[] buf = PARTIALS.get();
-        if (buf.length < size) {
-            buf = new float[size];
-            PARTIALS.set(buf);
-        }
-        return buf;
-    }
+
 
     /**
      * Runs query tiles [g·G, g·G + G) of (b, h) together: each K/V tile is read once for all G tiles

@@ -25,8 +25,9 @@ import jdk.incubator.vector.FloatVector;
  */
 final class Sgemm {
     static final int NR = MicroKernels.NR;
-    private static final ThreadLocal<float[]> PACKED = ThreadLocal.withInitial(() -> new float[0]);
-    private static final ThreadLocal<float[]> CBUF = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadBuffer PACKED = new ThreadBuffer();
+    private static final ThreadBuffer CBUF = new ThreadBuffer();
+    private static final ThreadBuffer APACK = new ThreadBuffer();
     private static final ThreadLocal<int[]> GATHER = ThreadLocal.withInitial(() -> new int[L]);
 
     private Sgemm() {
@@ -148,14 +149,14 @@ final class Sgemm {
             int p0 = idx % nGroups * perGroup;
             int np = Math.min(perGroup, panels - p0);
             int ldc = np * NR;
-            float[] cbuf = cbuf(rows * ldc);
+            float[] cbuf = CBUF.get(rows * ldc);
             if (k == 0) {
                 Arrays.fill(cbuf, 0, rows * ldc, 0f);
             }
             int mr = cfg.mr();
             int full = rows / mr;
             int rest = rows - full * mr;
-            float[] ap = apack(full * mr * Math.min(cfg.kc(), k) + L); // + L: packA's last gather spills
+            float[] ap = APACK.get(full * mr * Math.min(cfg.kc(), k) + L); // + L: packA's last gather spills
             for (int k0 = 0; k0 < k; k0 += cfg.kc()) {
                 int kc = Math.min(cfg.kc(), k - k0);
                 packA(aa, aOff + m0 * lda + k0, lda, full, kc, ap, mr);
@@ -173,17 +174,6 @@ final class Sgemm {
             }
             epilogue(alpha, beta, c2, biasArr, y, cbuf, ldc, m0, rows, p0 * NR, Math.min(n, (p0 + np) * NR));
         });
-    }
-
-    private static final ThreadLocal<float[]> APACK = ThreadLocal.withInitial(() -> new float[0]);
-
-    private static float[] apack(int size) {
-        float[] buf = APACK.get();
-        if (buf.length < size) {
-            buf = new float[size];
-            APACK.set(buf);
-        }
-        return buf;
     }
 
     /**
@@ -234,23 +224,10 @@ final class Sgemm {
         }
     }
 
-    private static float[] cbuf(int size) {
-        float[] buf = CBUF.get();
-        if (buf.length < size) {
-            buf = new float[size];
-            CBUF.set(buf);
-        }
-        return buf;
-    }
-
     /** Packs b [K, N] into [panels][K][NR], zero-padding the last panel. */
     private static float[] packB(Tensor b, int k, int n, int panels, Parallel par) {
         int size = panels * k * NR;
-        float[] packed = PACKED.get();
-        if (packed.length < size) {
-            packed = new float[size];
-            PACKED.set(packed);
-        }
+        float[] packed = PACKED.get(size);
         float[] src = b.array();
         long off = b.offset();
         long sk = b.stride(0);
