@@ -1,13 +1,8 @@
 package dev.attn4j.bench;
 
 import ai.onnxruntime.OrtException;
-import dev.attn4j.bench.ort.OrtAttention;
 import dev.attn4j.api.AttentionProblem;
-import dev.attn4j.api.Attn4j;
-import dev.attn4j.api.Kernels;
 import dev.attn4j.api.Mask;
-import dev.attn4j.api.Tensor;
-import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -52,59 +47,21 @@ public class AttentionBenchmark {
     @Param({"64"})
     public int headDim;
 
-    private AttentionProblem p;
-    private Mask mask;
-    private Tensor q;
-    private Tensor k;
-    private Tensor v;
-    private Tensor out;
-    private Kernels kernels;
-    private OrtAttention ort;
+    private AttentionCall call;
 
     @Setup(Level.Trial)
     public void setup() throws OrtException {
-        p = AttentionProblem.of(batch, heads, heads, seqLen, seqLen, headDim);
-        mask = causal ? Mask.causalTopLeft() : Mask.none();
-        SplittableRandom rnd = new SplittableRandom(42);
-        float[] qa = random(rnd, (int) Tensor.count(p.qShape()));
-        float[] ka = random(rnd, (int) Tensor.count(p.kShape()));
-        float[] va = random(rnd, (int) Tensor.count(p.vShape()));
-        q = Tensor.of(qa, p.qShape());
-        k = Tensor.of(ka, p.kShape());
-        v = Tensor.of(va, p.vShape());
-        out = Tensor.zeros(p.outShape());
-        if (backend.equals("ort")) {
-            ort = new OrtAttention(p, causal, qa, ka, va);
-            out = Tensor.of(ort.output(), p.outShape());
-        } else {
-            kernels = Attn4j.kernels(backend);
-            kernels.attention(p, q, k, v, mask, out);
-        }
-        Check.attentionRows(p, q, k, v, mask, out, 4, backend);
-    }
-
-    static float[] random(SplittableRandom rnd, int n) {
-        float[] a = new float[n];
-        for (int i = 0; i < n; i++) {
-            a[i] = (float) (rnd.nextDouble() * 2 - 1);
-        }
-        return a;
+        AttentionProblem p = AttentionProblem.of(batch, heads, heads, seqLen, seqLen, headDim);
+        call = new AttentionCall(backend, p, causal ? Mask.causalTopLeft() : Mask.none(), causal, 42, 4);
     }
 
     @TearDown(Level.Trial)
     public void tearDown() throws OrtException {
-        if (ort != null) {
-            ort.close();
-        }
+        call.close();
     }
 
     @Benchmark
     public void attention(Blackhole bh) throws OrtException {
-        if (ort != null) {
-            ort.run(bh);
-        } else {
-            kernels.attention(p, q, k, v, mask, out);
-            bh.consume(out);
-        }
+        call.run(bh);
     }
 }

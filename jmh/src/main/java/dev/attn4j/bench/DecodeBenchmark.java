@@ -1,13 +1,8 @@
 package dev.attn4j.bench;
 
 import ai.onnxruntime.OrtException;
-import dev.attn4j.bench.ort.OrtAttention;
 import dev.attn4j.api.AttentionProblem;
-import dev.attn4j.api.Attn4j;
-import dev.attn4j.api.Kernels;
 import dev.attn4j.api.Mask;
-import dev.attn4j.api.Tensor;
-import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -52,49 +47,21 @@ public class DecodeBenchmark {
     @Param({"128"})
     public int headDim;
 
-    private AttentionProblem p;
-    private Tensor q;
-    private Tensor k;
-    private Tensor v;
-    private Tensor out;
-    private Kernels kernels;
-    private OrtAttention ort;
+    private AttentionCall call;
 
     @Setup(Level.Trial)
     public void setup() throws OrtException {
-        p = AttentionProblem.of(batch, heads, kvHeads, 1, seqK, headDim);
-        SplittableRandom rnd = new SplittableRandom(7);
-        float[] qa = AttentionBenchmark.random(rnd, (int) Tensor.count(p.qShape()));
-        float[] ka = AttentionBenchmark.random(rnd, (int) Tensor.count(p.kShape()));
-        float[] va = AttentionBenchmark.random(rnd, (int) Tensor.count(p.vShape()));
-        q = Tensor.of(qa, p.qShape());
-        k = Tensor.of(ka, p.kShape());
-        v = Tensor.of(va, p.vShape());
-        out = Tensor.zeros(p.outShape());
-        if (backend.equals("ort")) {
-            ort = new OrtAttention(p, false, qa, ka, va);
-            out = Tensor.of(ort.output(), p.outShape());
-        } else {
-            kernels = Attn4j.kernels(backend);
-            kernels.attention(p, q, k, v, Mask.none(), out);
-        }
-        Check.attentionRows(p, q, k, v, Mask.none(), out, 1, backend);
+        AttentionProblem p = AttentionProblem.of(batch, heads, kvHeads, 1, seqK, headDim);
+        call = new AttentionCall(backend, p, Mask.none(), false, 7, 1);
     }
 
     @TearDown(Level.Trial)
     public void tearDown() throws OrtException {
-        if (ort != null) {
-            ort.close();
-        }
+        call.close();
     }
 
     @Benchmark
     public void decode(Blackhole bh) throws OrtException {
-        if (ort != null) {
-            ort.run(bh);
-        } else {
-            kernels.attention(p, q, k, v, Mask.none(), out);
-            bh.consume(out);
-        }
+        call.run(bh);
     }
 }

@@ -76,8 +76,8 @@ public class GemmBenchmark {
         n = Integer.parseInt(mnk[1]);
         k = Integer.parseInt(mnk[2]);
         SplittableRandom rnd = new SplittableRandom(7);
-        a = AttentionBenchmark.random(rnd, m * k);
-        b = AttentionBenchmark.random(rnd, k * n);
+        a = AttentionCall.random(rnd, m * k);
+        b = AttentionCall.random(rnd, k * n);
         y = new float[m * n];
         ta = Tensor.of(a, m, k);
         tb = Tensor.of(b, k, n);

@@ -51,7 +51,7 @@ public class SoftmaxBenchmark {
 
     @Setup(Level.Trial)
     public void setup() {
-        x = AttentionBenchmark.random(new SplittableRandom(3), rows * cols);
+        x = AttentionCall.random(new SplittableRandom(3), rows * cols);
         for (int i = 0; i < x.length; i++) {
             x[i] *= 8f;
         }

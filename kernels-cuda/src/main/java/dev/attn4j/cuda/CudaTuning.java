@@ -1,5 +1,8 @@
 package dev.attn4j.cuda;
 
+import static dev.attn4j.tune.CandidateCheck.assertClose;
+import static dev.attn4j.tune.CandidateCheck.random;
+
 import dev.attn4j.api.AttentionProblem;
 import dev.attn4j.api.DType;
 import dev.attn4j.api.Mask;
@@ -16,7 +19,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -137,15 +139,6 @@ final class CudaTuning {
             }
         }
         return List.copyOf(out);
-    }
-
-    static float[] random(long seed, long n) {
-        SplittableRandom rnd = new SplittableRandom(seed);
-        float[] a = new float[Math.toIntExact(n)];
-        for (int i = 0; i < a.length; i++) {
-            a[i] = (float) (rnd.nextDouble() * 2 - 1);
-        }
-        return a;
     }
 
     /** A host tensor of {@code dtype} holding {@code values} (rounded to the type). */
@@ -295,25 +288,6 @@ final class CudaTuning {
             }
             Tensor[] b = bench;
             runner.run(() -> ops.attention(p, b[0], b[1], b[2], mask, b[3], null, config));
-        }
-    }
-
-    /** |got − want| ≤ tol·max(1, |want|) everywhere, or an AssertionError naming the worst element. */
-    static void assertClose(String what, Tensor want, Tensor got, double tol) {
-        float[] w = want.toFloatArray();
-        float[] g = got.toFloatArray();
-        int worst = -1;
-        double worstErr = 0;
-        for (int i = 0; i < w.length; i++) {
-            double err = Math.abs((double) g[i] - w[i]) / Math.max(1.0, Math.abs(w[i]));
-            if (!(err <= worstErr)) {
-                worst = i;
-                worstErr = Double.isNaN(err) ? Double.POSITIVE_INFINITY : err;
-            }
-        }
-        if (worst >= 0 && worstErr > tol) {
-            throw new AssertionError(what + ": element " + worst + " is " + g[worst] + ", the reference says " + w[worst]
-                    + " (relative error " + worstErr + " > " + tol + ")");
         }
     }
 }

@@ -4,6 +4,7 @@ import dev.attn4j.api.DType;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -58,9 +59,18 @@ final class KernelTable {
     }
 
     private final Map<String, Entry> entries;
+    /** The flash variants by their tile: {@link #flashVariant} runs on every fused attention call. */
+    private final Map<Flash, Entry> flashByTile = new HashMap<>();
 
     private KernelTable(Map<String, Entry> entries) {
         this.entries = Collections.unmodifiableMap(entries);
+        for (Entry e : entries.values()) {
+            Entry twin = e.flash() == null ? null : flashByTile.put(e.flash(), e);
+            if (twin != null) {
+                throw new IllegalArgumentException("kernels.def lists " + twin.name() + " and " + e.name()
+                        + " with the same storage type and tile " + e.flash().tile());
+            }
+        }
     }
 
     /** The table of the manifest on the class path. */
@@ -181,12 +191,7 @@ final class KernelTable {
 
     /** The flash-attention variant with exactly this storage type and tile, or null. */
     Entry flashVariant(DType dtype, int maxHeadDim, int keyTile, int rowsPerWarp) {
-        for (Entry e : entries.values()) {
-            if (e.flash() != null && e.flash().equals(new Flash(dtype, maxHeadDim, keyTile, rowsPerWarp))) {
-                return e;
-            }
-        }
-        return null;
+        return flashByTile.get(new Flash(dtype, maxHeadDim, keyTile, rowsPerWarp));
     }
 
     /**

@@ -13,6 +13,7 @@ import dev.attn4j.api.DType;
 import dev.attn4j.api.Mask;
 import dev.attn4j.api.Tensor;
 import dev.attn4j.reference.ReferenceBackend;
+import dev.attn4j.tune.CandidateCheck;
 import dev.attn4j.tune.Fingerprint;
 import dev.attn4j.tune.Planner;
 import dev.attn4j.tune.ProblemClass;
@@ -117,9 +118,9 @@ class CudaTuningTest {
     private int checkedMasks(AttentionProblem p, KernelTable.Flash f, CudaLaunchConfig c, List<Mask> masks) {
         int n = 0;
         for (Mask mask : f.dtype() == DType.FLOAT32 ? masks : masks.subList(0, 1)) {
-            Tensor q = CudaTuning.host(CudaTuning.random(1, Tensor.count(p.qShape())), f.dtype(), p.qShape());
-            Tensor k = CudaTuning.host(CudaTuning.random(2, Tensor.count(p.kShape())), f.dtype(), p.kShape());
-            Tensor v = CudaTuning.host(CudaTuning.random(3, Tensor.count(p.vShape())), f.dtype(), p.vShape());
+            Tensor q = CudaTuning.host(CandidateCheck.random(1, Tensor.count(p.qShape())), f.dtype(), p.qShape());
+            Tensor k = CudaTuning.host(CandidateCheck.random(2, Tensor.count(p.kShape())), f.dtype(), p.kShape());
+            Tensor v = CudaTuning.host(CandidateCheck.random(3, Tensor.count(p.vShape())), f.dtype(), p.vShape());
             Tensor want = Tensor.zeros(p.outShape());
             Tensor wantLse = Tensor.zeros(p.batch(), p.heads(), p.seqQ());
             new ReferenceBackend().attention().attention(p, q, k, v, mask, want, wantLse);
@@ -136,7 +137,7 @@ class CudaTuningTest {
                 case BFLOAT16 -> 1e-2;
                 default -> 1e-5;
             };
-            CudaTuning.assertClose(c.encode() + " " + f.dtype() + " " + ProblemClass.maskKind(mask), want, got, tol);
+            CandidateCheck.assertClose(c.encode() + " " + f.dtype() + " " + ProblemClass.maskKind(mask), want, got, tol);
             // lse: −∞ for the rows an empty key length hides, where the relative error is not defined
             float[] w = wantLse.toFloatArray();
             float[] g = lse.toFloatArray();
@@ -173,9 +174,9 @@ class CudaTuningTest {
     void eachCandidateRunsThroughTheBackendWithItsOwnLaunches() {
         AttentionProblem p = AttentionProblem.of(1, 2, 2, 9, 70, 64);
         Mask mask = Mask.causalTopLeft();
-        Tensor q = Tensor.of(CudaTuning.random(1, Tensor.count(p.qShape())), p.qShape());
-        Tensor k = Tensor.of(CudaTuning.random(2, Tensor.count(p.kShape())), p.kShape());
-        Tensor v = Tensor.of(CudaTuning.random(3, Tensor.count(p.vShape())), p.vShape());
+        Tensor q = Tensor.of(CandidateCheck.random(1, Tensor.count(p.qShape())), p.qShape());
+        Tensor k = Tensor.of(CandidateCheck.random(2, Tensor.count(p.kShape())), p.kShape());
+        Tensor v = Tensor.of(CandidateCheck.random(3, Tensor.count(p.vShape())), p.vShape());
         Tensor want = Tensor.zeros(p.outShape());
         new ReferenceBackend().attention().attention(p, q, k, v, mask, want, null);
         CudaTuning.AttentionTunable t = tunables(TuneRequest.attention(p, mask)).get(0);
@@ -186,7 +187,7 @@ class CudaTuningTest {
             Tensor got = Tensor.zeros(p.outShape());
             Tensor lse = Tensor.zeros(p.batch(), p.heads(), p.seqQ());
             backend.attention(p, q, k, v, mask, got, lse);
-            CudaTuning.assertClose(c.encode(), want, got, 1e-5);
+            CandidateCheck.assertClose(c.encode(), want, got, 1e-5);
             if (c.isFused()) {
                 assertEquals(table.flashVariant(DType.FLOAT32, c.flashHeadDim(), c.flashKeyTile(), c.flashRowsPerWarp()).name(),
                         device.lastFlash(), c.encode());
@@ -231,9 +232,9 @@ class CudaTuningTest {
         wisdom.put(t.problemClass(), new Wisdom.Entry(CudaTuning.BACKEND, tile.encode(), 1, 2));
         assertEquals("rows256-flash64n32r8-gemmdefault", tile.encode());
         assertEquals(tile, tuning.attention(p, mask, DType.FLOAT32, "bhsd"));
-        backend.attention(p, CudaTuning.host(CudaTuning.random(1, Tensor.count(p.qShape())), DType.FLOAT32, p.qShape()),
-                CudaTuning.host(CudaTuning.random(2, Tensor.count(p.kShape())), DType.FLOAT32, p.kShape()),
-                CudaTuning.host(CudaTuning.random(3, Tensor.count(p.vShape())), DType.FLOAT32, p.vShape()), mask,
+        backend.attention(p, CudaTuning.host(CandidateCheck.random(1, Tensor.count(p.qShape())), DType.FLOAT32, p.qShape()),
+                CudaTuning.host(CandidateCheck.random(2, Tensor.count(p.kShape())), DType.FLOAT32, p.kShape()),
+                CudaTuning.host(CandidateCheck.random(3, Tensor.count(p.vShape())), DType.FLOAT32, p.vShape()), mask,
                 Tensor.zeros(p.outShape()), null);
         assertEquals("flash_fwd_f32_d64_n32_r8", device.lastFlash());
     }

@@ -38,6 +38,19 @@ final class FlashAttention {
     private static final float NEG_INF = Float.NEGATIVE_INFINITY;
     /** At most this many query rows take the decode path ({@link #decodeGroup}). */
     static final int DECODE_ROWS = 4;
+    /** Whether {@code p} runs on the decode path: few query rows, work items per KV group. */
+    static boolean decode(AttentionProblem p) {
+        return p.seqQ() <= DECODE_ROWS;
+    }
+
+    /**
+     * The work items before any key split: KV groups for decode (the query heads that share one K/V head
+     * read it once), else (batch, head, query tile). Splits and the tuner's candidates count these.
+     */
+    static int unsplitItems(AttentionProblem p) {
+        return decode(p) ? p.batch() * p.kvHeads() : p.batch() * p.heads() * ((p.seqQ() + BQ - 1) / BQ);
+    }
+
     /** Keys per K (then V) tile in the decode passes: 64 keys × D ≤ 128 floats = 32 KiB, inside L1. */
     private static final int DECODE_TILE = 64;
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
@@ -131,9 +144,8 @@ final class FlashAttention {
         MaskEvaluator ev = MaskEvaluator.of(p, mask);
         int qTiles = (p.seqQ() + BQ - 1) / BQ;
         int items = p.batch() * p.heads() * qTiles;
-        boolean decode = p.seqQ() <= DECODE_ROWS;
-        // decode items are KV groups (the query heads that share one K/V head read it once)
-        int splits = cfg.splits(decode ? p.batch() * p.kvHeads() : items, p.seqK());
+        boolean decode = decode(p);
+        int splits = cfg.splits(unsplitItems(p), p.seqK());
         // a split's partial result holds (unnormalized O, m, l) per row: a query tile's BQ rows, or the
         // decode's few rows (a BQ-row slot each made decode allocate and merge 32× what it used)
         int partialRows = decode ? p.seqQ() : BQ;

@@ -55,8 +55,8 @@ record FlashConfig(int keyTile, int splitBelowItems, int minKeysPerSplit, int ma
         boolean wide = p.seqK() >= 512 && !diagonal(mask);
         int keyTile = wide ? 256 : 64;
         int perItem = wide && tiles >= 128 ? 8 : tiles >= 64 ? 4 : 1;
-        if (p.seqQ() <= FlashAttention.DECODE_ROWS) {
-            long groups = (long) p.batch() * p.kvHeads();
+        if (FlashAttention.decode(p)) {
+            long groups = FlashAttention.unsplitItems(p);
             int maxSplits = (int) Math.max(1, Math.min(16, (32 + groups - 1) / groups));
             return new FlashConfig(keyTile, 16, 512, maxSplits, perItem);
         }

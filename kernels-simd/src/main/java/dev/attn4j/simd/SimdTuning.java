@@ -1,5 +1,8 @@
 package dev.attn4j.simd;
 
+import static dev.attn4j.tune.CandidateCheck.assertClose;
+import static dev.attn4j.tune.CandidateCheck.random;
+
 import dev.attn4j.api.AttentionProblem;
 import dev.attn4j.api.Mask;
 import dev.attn4j.api.Tensor;
@@ -11,7 +14,6 @@ import dev.attn4j.tune.Wisdom;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -103,27 +105,6 @@ final class SimdTuning {
         };
     }
 
-    static float[] random(long seed, long n) {
-        SplittableRandom rnd = new SplittableRandom(seed);
-        float[] a = new float[Math.toIntExact(n)];
-        for (int i = 0; i < a.length; i++) {
-            a[i] = (float) (rnd.nextDouble() * 2 - 1);
-        }
-        return a;
-    }
-
-    /** |got − want| ≤ 1e-5·max(1, |want|) everywhere, or an AssertionError naming the worst element. */
-    static void assertClose(String what, Tensor want, Tensor got) {
-        float[] w = want.toFloatArray();
-        float[] g = got.toFloatArray();
-        for (int i = 0; i < w.length; i++) {
-            double err = Math.abs((double) g[i] - w[i]);
-            if (!(err <= 1e-5 * Math.max(1.0, Math.abs(w[i])))) {
-                throw new AssertionError(what + ": element " + i + " is " + g[i] + ", the reference says " + w[i]);
-            }
-        }
-    }
-
     /** Flash attention's key tile and decode key split. */
     static final class AttentionTunable implements Tunable<FlashConfig> {
         private final AttentionProblem p;
@@ -155,19 +136,9 @@ final class SimdTuning {
             return FlashConfig.forProblem(p, mask);
         }
 
-        /** Whether FlashAttention runs this problem on its decode path (few query rows, items per KV group). */
-        private boolean decode() {
-            return p.seqQ() <= FlashAttention.DECODE_ROWS;
-        }
-
-        /**
-         * Whether this problem has so few work items that the keys are split, counted as FlashAttention
-         * counts them: decode items are KV groups, other items (batch, head, query tile).
-         */
+        /** Whether this problem has so few work items that the keys are split (counted as FlashAttention does). */
         private boolean splits() {
-            int items = decode() ? p.batch() * p.kvHeads()
-                    : p.batch() * p.heads() * ((p.seqQ() + FlashAttention.BQ - 1) / FlashAttention.BQ);
-            return items < estimate().splitBelowItems();
+            return FlashAttention.unsplitItems(p) < estimate().splitBelowItems();
         }
 
         @Override
@@ -177,13 +148,13 @@ final class SimdTuning {
             // measured here (S = 2048, D = 64): the exhaustive best was Bk 256 with 8 query tiles per pass
             // decode: the key tile only rounds the split boundaries (its passes use their own 64-key blocks)
             // and query tiles per item do not apply, so the knobs are the split count and size
-            int[] tiles = decode() ? (exhaustive ? new int[] {32, 64, 128, 256} : new int[] {64, 256})
+            int[] tiles = FlashAttention.decode(p) ? (exhaustive ? new int[] {32, 64, 128, 256} : new int[] {64, 256})
                     : exhaustive ? new int[] {16, 32, 48, 64, 96, 128, 192, 256} : new int[] {64, 128, 256};
             int[] minKeys = splits() ? (exhaustive ? new int[] {64, 128, 256, 512, 1024} : new int[] {128, 256, 512})
                     : new int[] {e.minKeysPerSplit()};
             int[] maxSplits = splits() ? (exhaustive ? new int[] {2, 4, 8, 16, 32, 64} : new int[] {8, 16, 32})
                     : new int[] {e.maxSplits()};
-            int[] groups = decode() ? new int[] {1} : exhaustive ? new int[] {1, 2, 4, 8}
+            int[] groups = FlashAttention.decode(p) ? new int[] {1} : exhaustive ? new int[] {1, 2, 4, 8}
                     : e.queryTilesPerItem() > 1 ? new int[] {e.queryTilesPerItem(), 2 * e.queryTilesPerItem()} : new int[] {1};
             List<FlashConfig> list = new ArrayList<>();
             for (int bk : tiles) {
@@ -234,7 +205,7 @@ final class SimdTuning {
             }
             Tensor got = Tensor.zeros(small.outShape());
             FlashAttention.run(small, smallQkv[0], smallQkv[1], smallQkv[2], smallMask, got, null, par, config);
-            assertClose("flash " + encode(config), smallWant, got);
+            assertClose("flash " + encode(config), smallWant, got, 1e-5);
         }
 
         @Override

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.attn4j.api.Tensor;
 import dev.attn4j.reference.ReferenceBackend;
+import dev.attn4j.tune.CandidateCheck;
 import org.junit.jupiter.api.Test;
 
 /** The unpacked decode path (one or two rows against a row-major weight) against the float64 oracle. */
@@ -15,9 +16,9 @@ class SimdGemvTest {
         for (int m : new int[] {1, 2}) {
             for (int k : new int[] {Vec.L, Vec.L + 1, 2 * Vec.L + 3, 63, 384, 1021}) {
                 for (int n : new int[] {1, 7, 33, 65, 2304}) {
-                    Tensor x = Tensor.of(SimdTuning.random(m * 31L + k, (long) m * k), m, k);
-                    Tensor w = Tensor.of(SimdTuning.random(n * 17L + k, (long) n * k), n, k);
-                    Tensor bias = Tensor.of(SimdTuning.random(n, n), n);
+                    Tensor x = Tensor.of(CandidateCheck.random(m * 31L + k, (long) m * k), m, k);
+                    Tensor w = Tensor.of(CandidateCheck.random(n * 17L + k, (long) n * k), n, k);
+                    Tensor bias = Tensor.of(CandidateCheck.random(n, n), n);
                     Tensor b = w.permute(1, 0);
                     assertTrue(Sgemm.gemvApplies(x, b, 0f, null, Tensor.zeros(m, n)), "the decode path is taken");
                     Tensor want = Tensor.zeros(m, n);
