@@ -15,27 +15,32 @@ import jdk.incubator.vector.VectorOperators;
  * Fused flash-style attention, lanes as query rows.
  *
  * <pre>
- *   per (b, h, query tile of BQ rows), Qt = (q·scale)ᵀ [D][BQ] copied once:
+ *   per (b, h, query tile of BQ rows), Qt = (q·scale·log₂e)ᵀ [D][BQ] copied once (scores in log₂ units):
  *     for each key tile [j0, j0 + Bk) inside the tile's visible key range:
  *       St[j][r] = Σ_d K[j][d]·Qt[d][r]                       (MicroKernels.rowsA, 12 keys × 2 vectors)
  *       St      = softcap → + dense bias → −∞ outside [keyBegin(r), keyEnd(r))
- *       m'      = max(m, max_j St[j]);  α = e^(m − m');  P = e^(St − m');  l = α·l + Σ_j P
+ *       m'      = max(m, max_j St[j]);  α = 2^(m − m');  P = 2^(St − m');  l = α·l + Σ_j P
  *       Ot[e]   = α·Ot[e] + Σ_j V[j][e]·P[j]                  (MicroKernels.colsA, 12 features × 2 vectors, α on load)
- *     out[r][e] = Ot[e][r] / l[r]  (0 when l = 0),  lse = m + ln l  (−∞ when l = 0)
+ *     out[r][e] = Ot[e][r] / l[r]  (0 when l = 0),  lse = m·ln 2 + ln l  (−∞ when l = 0)
  * </pre>
  *
  * Running max, sum and rescale factor are vectors over the tile's rows, so the online softmax needs
- * no horizontal reduction; exponentials are {@link VMath#exp2} of (s − m)·log₂e, in float32. Memory
+ * no horizontal reduction; exponentials are {@link VMath#exp2} of s − m, in float32: with log₂e folded
+ * into the query's scale, the softcap (c·log₂e) and the dense bias (·log₂e), no multiply per score. Memory
  * is O(tile) per thread. Decode (few work items, long keys) splits each query tile's keys into a fixed
  * number of ranges whose partial (m, l, O) are merged in split order through their log-sum-exps.
  */
 final class FlashAttention {
+    private static final double LOG2E_D = 1.0 / Math.log(2.0);
     /** Row vectors per query tile, fixed by the micro-kernels. */
     static final int RV = 2;
     /** Query rows per tile. */
     static final int BQ = RV * L;
 
     private static final float NEG_INF = Float.NEGATIVE_INFINITY;
+    private static final double LN2 = Math.log(2.0);
+    /** Row offsets of one query tile's rows in Q (or O), for the gathers of {@link #begin} and {@link #finish}. */
+    private static final ThreadLocal<int[]> ROW_INDEX = ThreadLocal.withInitial(() -> new int[L]);
     /** At most this many query rows take the decode path ({@link #decodeGroup}). */
     static final int DECODE_ROWS = 4;
     /** Whether {@code p} runs on the decode path: few query rows, work items per KV group. */
@@ -94,6 +99,11 @@ final class FlashAttention {
                         float[] v, long vOff, long vsb, long vsh, long vss,
                         float[] o, long oOff, long osb, long osh, long oss,
                         Tensor lse, int qTiles, int splits, int partialRows, float[] partials) {
+
+        /** ln 2 where the split partials' maxima are in log₂ units (query tiles), 1 where natural (decode). */
+        double maxUnit() {
+            return decode(p) ? 1.0 : LN2;
+        }
 
         int qBase(int b, int h) {
             return (int) (qOff + b * qsb + h * qsh);
@@ -295,33 +305,51 @@ final class FlashAttention {
         }
     }
 
-    /** Copies the query tile transposed and pre-scaled, the rows' key ranges, and clears m, l and Ot. */
+    /**
+     * Copies the query tile transposed and pre-scaled by scale·log₂e, the rows' key ranges, and clears m, l
+     * and Ot. A full tile is gathered: each Qt row [e][r0, r0 + L) is one gather of L query rows' element e.
+     */
     private static void begin(Call c, Scratch s, int b, int h, int i0, int rows) {
         AttentionProblem p = c.p;
         int d = p.headDim();
         float[] qt = s.qt;
-        float scale = p.scale();
+        float scale = (float) (p.scale() * LOG2E_D);
         int qBase = c.qBase(b, h);
         int qss = (int) c.qss;
-        for (int r = 0; r < BQ; r++) {
-            if (r < rows) {
+        if (rows == BQ) {
+            int[] index = rowIndex(qss);
+            for (int rv = 0; rv < RV; rv++) {
+                int at = qBase + (i0 + rv * L) * qss;
+                for (int e = 0; e < d; e++) {
+                    FloatVector.fromArray(F, c.q, at + e, index, 0).mul(scale).intoArray(qt, e * BQ + rv * L);
+                }
+            }
+        } else {
+            for (int r = 0; r < BQ; r++) {
                 int at = qBase + (i0 + r) * qss;
                 for (int e = 0; e < d; e++) {
-                    qt[e * BQ + r] = c.q[at + e] * scale;
+                    qt[e * BQ + r] = r < rows ? c.q[at + e] * scale : 0f;
                 }
-                s.kb[r] = c.ev.keyBegin(b, i0 + r);
-                s.ke[r] = c.ev.keyEnd(b, i0 + r);
-            } else {
-                for (int e = 0; e < d; e++) {
-                    qt[e * BQ + r] = 0f;
-                }
-                s.kb[r] = 0f;
-                s.ke[r] = 0f;
             }
+        }
+        for (int r = 0; r < BQ; r++) {
+            s.kb[r] = r < rows ? c.ev.keyBegin(b, i0 + r) : 0f;
+            s.ke[r] = r < rows ? c.ev.keyEnd(b, i0 + r) : 0f;
         }
         Arrays.fill(s.m, NEG_INF);
         Arrays.fill(s.l, 0f);
         Arrays.fill(s.ot, 0, p.valueDim() * BQ, 0f);
+    }
+
+    /** This thread's gather index of L rows {@code stride} apart. */
+    private static int[] rowIndex(int stride) {
+        int[] index = ROW_INDEX.get();
+        if (index[1] != stride) {
+            for (int t = 0; t < L; t++) {
+                index[t] = t * stride;
+            }
+        }
+        return index;
     }
 
     /** One key tile [j0, j0 + nk) of one query tile: scores, mask, online softmax, Ot update. */
@@ -331,7 +359,8 @@ final class FlashAttention {
         int vss = (int) c.vss;
         boolean partial = j0 < (int) s.kb[rows - 1] || j0 + nk > (int) s.ke[0];
         boolean dense = !c.dense.isEmpty();
-        float softcap = p.hasSoftcap() ? p.softcap() : 0f;
+        // scores are in log₂ units: c·tanh(x/c) becomes (c·log₂e)·tanh(x/(c·log₂e))
+        float softcap = p.hasSoftcap() ? (float) (p.softcap() * LOG2E_D) : 0f;
         MicroKernels.rowsA(c.k, c.kBase(b, h) + j0 * kss, kss, s.qt, 0, p.headDim(), s.st, 0, BQ, nk, false);
         if (dense) {
             c.dense.fillTransposed(b, h, i0, rows, j0, nk, s.bias, BQ);
@@ -359,7 +388,7 @@ final class FlashAttention {
                         x = x.mul(1f / softcap).lanewise(VectorOperators.TANH).mul(softcap);
                     }
                     if (dense) {
-                        x = x.add(FloatVector.fromArray(F, s.bias, at));
+                        x = FloatVector.fromArray(F, s.bias, at).fma(FloatVector.broadcast(F, VMath.LOG2E), x);
                     }
                     if (partial) {
                         FloatVector jv = FloatVector.broadcast(F, (float) (j0 + jj));
@@ -372,14 +401,14 @@ final class FlashAttention {
             FloatVector mOld = FloatVector.fromArray(F, s.m, lo);
             FloatVector mNew = VMath.max(mOld, mx);
             FloatVector mUse = mNew.blend(0f, mNew.eq(NEG_INF));
-            FloatVector alpha = VMath.exp2(mOld.sub(mUse).mul(VMath.LOG2E));
+            FloatVector alpha = VMath.exp2(mOld.sub(mUse));
             mNew.intoArray(s.m, lo);
             mUse.intoArray(s.mUse, lo);
             alpha.intoArray(s.alpha, lo);
         }
     }
 
-    /** P = e^(St − m) in place; l = α·l + Σ P. */
+    /** P = 2^(St − m) in place (log₂ units); l = α·l + Σ P. */
     private static void expAndSum(Scratch s, int nk) {
         float[] st = s.st;
         for (int rv = 0; rv < RV; rv++) {
@@ -388,7 +417,7 @@ final class FlashAttention {
             FloatVector sum = FloatVector.zero(F);
             for (int jj = 0; jj < nk; jj++) {
                 int at = jj * BQ + lo;
-                FloatVector pv = VMath.exp2(FloatVector.fromArray(F, st, at).sub(m).mul(VMath.LOG2E));
+                FloatVector pv = VMath.exp2(FloatVector.fromArray(F, st, at).sub(m));
                 pv.intoArray(st, at);
                 sum = sum.add(pv);
             }
@@ -397,20 +426,29 @@ final class FlashAttention {
         }
     }
 
-    /** Normalizes the tile's rows into {@code out} and writes the lse. */
+    /**
+     * Normalizes the tile's rows into {@code out} and writes the lse (m is in log₂ units). Each output row
+     * [e0, e0 + L) is one gather of Ot's column r.
+     */
     private static void finish(Call c, Scratch s, int b, int h, int i0, int rows) {
         int dv = c.p.valueDim();
         int oBase = c.oBase(b, h);
         int oss = (int) c.oss;
+        int[] index = rowIndex(BQ);
+        int vectorEnd = F.loopBound(dv);
         for (int r = 0; r < rows; r++) {
             float l = s.l[r];
             float inv = l > 0f ? 1f / l : 0f;
             int at = oBase + (i0 + r) * oss;
-            for (int e = 0; e < dv; e++) {
+            int e = 0;
+            for (; e < vectorEnd; e += L) {
+                FloatVector.fromArray(F, s.ot, e * BQ + r, index, 0).mul(inv).intoArray(c.o, at + e);
+            }
+            for (; e < dv; e++) {
                 c.o[at + e] = s.ot[e * BQ + r] * inv;
             }
             if (c.lse != null) {
-                float lse = l > 0f ? (float) (s.m[r] + Math.log(l)) : NEG_INF;
+                float lse = l > 0f ? (float) (s.m[r] * LN2 + Math.log(l)) : NEG_INF;
                 c.lse.setFloat(c.lse.indexOf(b, h, i0 + r), lse);
             }
         }
@@ -622,7 +660,10 @@ final class FlashAttention {
         }
     }
 
-    /** Merges the splits of one query tile in split order: O = Σ e^(m_s − M)·O_s / Σ e^(m_s − M)·l_s. */
+    /**
+     * Merges the splits of one query tile in split order: O = Σ w_s·O_s / Σ w_s·l_s with w_s = e^((m_s − M)·u),
+     * u = ln 2 for query tiles (their maxima are in log₂ units) and 1 for decode.
+     */
     private static void merge(Call c, int b, int h, int qt) {
         AttentionProblem p = c.p;
         int dv = p.valueDim();
@@ -632,6 +673,7 @@ final class FlashAttention {
         int n = dv * stride;
         float[] part = c.partials;
         double[] w = new double[c.splits];
+        double unit = c.maxUnit();
         double[] acc = new double[dv];
         int oBase = c.oBase(b, h);
         int oss = (int) c.oss;
@@ -646,7 +688,7 @@ final class FlashAttention {
                 for (int sp = 0; sp < c.splits; sp++) {
                     int at = partialIndex(c, b, h, qt, sp);
                     float ls = part[at + n + stride + r];
-                    w[sp] = ls > 0f ? Math.exp(part[at + n + r] - mMax) : 0.0;
+                    w[sp] = ls > 0f ? Math.exp((part[at + n + r] - mMax) * unit) : 0.0;
                     l += w[sp] * ls;
                     if (w[sp] != 0.0) {
                         for (int e = 0; e < dv; e++) {
@@ -660,7 +702,7 @@ final class FlashAttention {
                 c.o[at + e] = l > 0.0 ? (float) (acc[e] / l) : 0f;
             }
             if (c.lse != null) {
-                c.lse.setFloat(c.lse.indexOf(b, h, i0 + r), l > 0.0 ? (float) (mMax + Math.log(l)) : NEG_INF);
+                c.lse.setFloat(c.lse.indexOf(b, h, i0 + r), l > 0.0 ? (float) (mMax * unit + Math.log(l)) : NEG_INF);
             }
         }
     }

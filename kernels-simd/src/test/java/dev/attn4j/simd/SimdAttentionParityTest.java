@@ -120,6 +120,12 @@ class SimdAttentionParityTest {
                 Mask.all(Mask.slidingWindow(100, 20, Alignment.topLeft()), boolMask(rnd, new int[] {600, 600}, 0.9))));
         list.add(bhsd("grouped tiles rect BR + lengths", AttentionProblem.of(2, 2, 2, 300, 700, 16), rnd, 1f,
                 Mask.all(Mask.causalBottomRight(), Mask.keyLengths(650, 200))));
+        // prefill with few query tiles against long keys: each tile's keys split across items, partial (m, l, O)
+        // merged through their log-sum-exps (the tiles' maxima are in log₂ units, decode's natural)
+        list.add(bhsd("prefill key split Sq=40 Sk=1500 causal BR + lengths", AttentionProblem.of(1, 2, 2, 40, 1500, 48),
+                rnd, 3f, Mask.all(Mask.causalBottomRight(), Mask.keyLengths(1300))));
+        list.add(bhsd("prefill key split GQA 4/2 softcap + additive", AttentionProblem.of(1, 4, 2, 17, 1100, 32).withSoftcap(4f),
+                rnd, 3f, additiveMask(rnd, new int[] {1, 1, 17, 1100}, 2f, 0.1)));
         list.add(bhsd("decode Sq=1 Sk=4093", AttentionProblem.of(1, 2, 1, 1, 4093, 64), rnd, 1f, Mask.none()));
         list.add(bhsd("decode Sq=3 Sk=2000 causal BR + lengths", AttentionProblem.of(2, 2, 2, 3, 2000, 40), rnd, 1f,
                 Mask.all(Mask.causalBottomRight(), Mask.keyLengths(1500, 700))));
