@@ -24,6 +24,9 @@ import org.openjdk.jmh.infra.Blackhole;
  * (opset 23, model built in code by {@link OnnxModels}) on the same inputs, both on every core.
  * GFLOP/s = 4·B·H·S²·D / time, also for causal (skipped tiles show as speed).
  *
+ * <p>{@code -p backend=ort-nospin} runs ONNX Runtime with its spin-waiting threads turned off, the peer of
+ * {@link PairedAttentionBenchmark}, so that its cost to the peer can be read beside {@code ort}.
+ *
  * <p>The reference backend takes seconds per call past S = 512: benchmark it at small S in a separate
  * run ({@code -p backend=reference -p seqLen=128}).
  */

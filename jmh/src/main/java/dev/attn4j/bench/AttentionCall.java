@@ -11,7 +11,8 @@ import java.util.SplittableRandom;
 import org.openjdk.jmh.infra.Blackhole;
 
 /**
- * One attention call of a benchmark on one backend ({@code ort}: ONNX Runtime's {@code Attention} op), on
+ * One attention call of a benchmark on one backend ({@code ort}: ONNX Runtime's {@code Attention} op;
+ * {@code ort-nospin}: the same with its spin-waiting threads turned off, as {@link PairedAttentionBenchmark} runs it), on
  * random inputs in [−1, 1), its first rows checked against the float64 reference when it is made: what the
  * attention and decode benchmarks share.
  */
@@ -31,6 +32,12 @@ final class AttentionCall implements AutoCloseable {
      */
     AttentionCall(String backend, AttentionProblem p, Mask mask, boolean ortCausal, long seed, int checkRows)
             throws OrtException {
+        this(backend, p, mask, ortCausal, seed, checkRows, true);
+    }
+
+    /** As above; {@code ortSpinning} false turns off ONNX Runtime's spinning threads (paired timing). */
+    AttentionCall(String backend, AttentionProblem p, Mask mask, boolean ortCausal, long seed, int checkRows,
+                  boolean ortSpinning) throws OrtException {
         this.p = p;
         this.mask = mask;
         SplittableRandom rnd = new SplittableRandom(seed);
@@ -40,8 +47,8 @@ final class AttentionCall implements AutoCloseable {
         q = Tensor.of(qa, p.qShape());
         k = Tensor.of(ka, p.kShape());
         v = Tensor.of(va, p.vShape());
-        if (backend.equals("ort")) {
-            ort = new OrtAttention(p, ortCausal, qa, ka, va);
+        if (backend.equals("ort") || backend.equals("ort-nospin")) {
+            ort = new OrtAttention(p, ortCausal, qa, ka, va, ortSpinning && !backend.equals("ort-nospin"));
             kernels = null;
             out = Tensor.of(ort.output(), p.outShape());
         } else {

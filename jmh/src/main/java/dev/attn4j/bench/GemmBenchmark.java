@@ -3,14 +3,6 @@ package dev.attn4j.bench;
 import dev.attn4j.api.Kernels;
 import dev.attn4j.api.Tensor;
 import dev.attn4j.simd.SimdBackendProvider;
-import dev.ludovic.netlib.blas.BLAS;
-import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.SymbolLookup;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
 import java.util.SplittableRandom;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -67,7 +59,7 @@ public class GemmBenchmark {
     private Tensor ty;
     private Kernels kernels;
     private ExecutorService pool;
-    private BLAS blas;
+    private OpenBlas blas;
 
     @Setup(Level.Trial)
     public void setup() throws Throwable {
@@ -83,23 +75,7 @@ public class GemmBenchmark {
         tb = Tensor.of(b, k, n);
         ty = Tensor.of(y, m, n);
         if (backend.equals("openblas")) {
-            blas = BLAS.getInstance();
-            if (!blas.getClass().getName().contains("JNIBLAS")) {
-                throw new IllegalStateException("netlib fell back to " + blas.getClass().getName()
-                        + ": install OpenBLAS (libopenblas0-pthread) so that libblas.so.3 is native");
-            }
-            try (Arena arena = Arena.ofConfined()) {
-                SymbolLookup openblas = SymbolLookup.libraryLookup("libopenblas.so.0", Arena.global());
-                Linker linker = Linker.nativeLinker();
-                MethodHandle setThreads = linker.downcallHandle(openblas.find("openblas_set_num_threads").orElseThrow(),
-                        FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT));
-                MethodHandle coreName = linker.downcallHandle(openblas.find("openblas_get_corename").orElseThrow(),
-                        FunctionDescriptor.of(ValueLayout.ADDRESS));
-                setThreads.invokeExact(threads);
-                MemorySegment name = (MemorySegment) coreName.invokeExact();
-                System.err.println("OpenBLAS core: " + name.reinterpret(64).getString(0) + " (OPENBLAS_CORETYPE="
-                        + System.getenv("OPENBLAS_CORETYPE") + "), threads " + threads);
-            }
+            blas = OpenBlas.sgemmOn(threads);
         } else if (backend.equals("reference")) {
             kernels = Kernels.of(new dev.attn4j.reference.ReferenceBackend()); // single-threaded float64 oracle
         } else {
@@ -119,8 +95,7 @@ public class GemmBenchmark {
 
     private void multiply() {
         if (blas != null) {
-            // row-major y = a·b is column-major yᵀ = bᵀ·aᵀ
-            blas.sgemm("N", "N", n, m, k, 1f, b, n, a, k, 0f, y, n);
+            blas.sgemm(m, n, k, a, b, y);
         } else {
             kernels.gemm(1f, ta, tb, 0f, null, ty);
         }

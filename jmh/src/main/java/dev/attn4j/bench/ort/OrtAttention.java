@@ -24,7 +24,20 @@ public final class OrtAttention implements AutoCloseable {
 
     /** A session for {@code p} on the given [B, H, Sq, D], [B, KVH, Sk, D] and [B, KVH, Sk, Dv] inputs. */
     public OrtAttention(AttentionProblem p, boolean causal, float[] q, float[] k, float[] v) throws OrtException {
+        this(p, causal, q, k, v, true);
+    }
+
+    /**
+     * As {@link #OrtAttention(AttentionProblem, boolean, float[], float[], float[])}; {@code spinning} false turns
+     * off ONNX Runtime's spin-waiting intra-op threads ({@code session.intra_op.allow_spinning = 0}), so that a
+     * call timed right after one of ours does not run against them (and ours not against them after theirs).
+     */
+    public OrtAttention(AttentionProblem p, boolean causal, float[] q, float[] k, float[] v, boolean spinning)
+            throws OrtException {
         OrtSession.SessionOptions opts = new OrtSession.SessionOptions();
+        if (!spinning) {
+            opts.addConfigEntry("session.intra_op.allow_spinning", "0");
+        }
         opts.setIntraOpNumThreads(Runtime.getRuntime().availableProcessors());
         opts.setInterOpNumThreads(1);
         opts.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);

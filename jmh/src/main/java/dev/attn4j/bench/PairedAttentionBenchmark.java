@@ -1,0 +1,94 @@
+package dev.attn4j.bench;
+
+import ai.onnxruntime.OrtException;
+import dev.attn4j.api.AttentionProblem;
+import dev.attn4j.api.Mask;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.Blackhole;
+import org.openjdk.jmh.infra.IterationParams;
+import org.openjdk.jmh.runner.IterationType;
+
+/**
+ * {@link AttentionBenchmark}'s fused attention, ours and ONNX Runtime's alternating within every op
+ * ({@link PairedTimes}); the ratio ours/peer of each measurement iteration and their median are printed at the
+ * end of the trial. ONNX Runtime runs with its spin-waiting turned off
+ * ({@code session.intra_op.allow_spinning = 0}): its threads would otherwise keep spinning into our call. That
+ * is a setting of the peer, not its default, so {@link AttentionBenchmark} stays the figure of record for
+ * ONNX Runtime as shipped.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Xmx6g"})
+@Warmup(iterations = 6, time = 2)
+@Measurement(iterations = 8, time = 2)
+public class PairedAttentionBenchmark {
+    @Param({"512", "2048"})
+    public int seqLen;
+    @Param({"false", "true"})
+    public boolean causal;
+    @Param({"1"})
+    public int batch;
+    @Param({"12"})
+    public int heads;
+    @Param({"64"})
+    public int headDim;
+    /** ONNX Runtime's spin-waiting threads, off by default here (see the class comment). */
+    @Param({"false"})
+    public boolean ortSpinning;
+
+    private AttentionCall ours;
+    private AttentionCall peer;
+    private PairedTimes times;
+
+    @Setup(Level.Trial)
+    public void setup() throws OrtException {
+        AttentionProblem p = AttentionProblem.of(batch, heads, heads, seqLen, seqLen, headDim);
+        Mask mask = causal ? Mask.causalTopLeft() : Mask.none();
+        ours = new AttentionCall("simd", p, mask, causal, 42, 4);
+        peer = new AttentionCall("ort", p, mask, causal, 42, 4, ortSpinning);
+        times = new PairedTimes("attention B=" + batch + " H=" + heads + " S=" + seqLen + " D=" + headDim
+                + (causal ? " causal" : "") + ": simd against ONNX Runtime" + (ortSpinning ? "" : " (no spinning)"));
+    }
+
+    @TearDown(Level.Iteration)
+    public void endIteration(IterationParams params) {
+        times.endIteration(params.getType() == IterationType.MEASUREMENT);
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() throws OrtException {
+        times.report();
+        ours.close();
+        peer.close();
+    }
+
+    @Benchmark
+    public void pair(Blackhole bh) throws OrtException {
+        AttentionCall first = times.oursFirst() ? ours : peer;
+        AttentionCall second = first == ours ? peer : ours;
+        long t0 = System.nanoTime();
+        first.run(bh);
+        long t1 = System.nanoTime();
+        second.run(bh);
+        long t2 = System.nanoTime();
+        if (first == ours) {
+            times.add(t1 - t0, t2 - t1);
+        } else {
+            times.add(t2 - t1, t1 - t0);
+        }
+    }
+}
