@@ -3,7 +3,6 @@ package dev.attn4j.bench;
 import dev.attn4j.api.Kernels;
 import dev.attn4j.api.Tensor;
 import dev.attn4j.simd.SimdBackendProvider;
-import java.util.SplittableRandom;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -48,14 +47,8 @@ public class GemmBenchmark {
     @Param({"1", "2"})
     public int threads;
 
-    private int m;
-    private int n;
-    private int k;
-    private float[] a;
-    private float[] b;
+    private GemmOperands ops;
     private float[] y;
-    private Tensor ta;
-    private Tensor tb;
     private Tensor ty;
     private Kernels kernels;
     private ExecutorService pool;
@@ -63,17 +56,9 @@ public class GemmBenchmark {
 
     @Setup(Level.Trial)
     public void setup() throws Throwable {
-        String[] mnk = shape.split("x");
-        m = Integer.parseInt(mnk[0]);
-        n = Integer.parseInt(mnk[1]);
-        k = Integer.parseInt(mnk[2]);
-        SplittableRandom rnd = new SplittableRandom(7);
-        a = AttentionCall.random(rnd, m * k);
-        b = AttentionCall.random(rnd, k * n);
-        y = new float[m * n];
-        ta = Tensor.of(a, m, k);
-        tb = Tensor.of(b, k, n);
-        ty = Tensor.of(y, m, n);
+        ops = new GemmOperands(shape);
+        y = ops.output();
+        ty = Tensor.of(y, ops.m, ops.n);
         if (backend.equals("openblas")) {
             blas = OpenBlas.sgemmOn(threads);
         } else if (backend.equals("reference")) {
@@ -83,7 +68,7 @@ public class GemmBenchmark {
             kernels = Kernels.of(SimdBackendProvider.create(pool, threads));
         }
         multiply();
-        Check.gemmRows(ta, tb, ty, 3, backend);
+        Check.gemmRows(ops.ta, ops.tb, ty, 3, backend);
     }
 
     @TearDown(Level.Trial)
@@ -95,9 +80,9 @@ public class GemmBenchmark {
 
     private void multiply() {
         if (blas != null) {
-            blas.sgemm(m, n, k, a, b, y);
+            blas.sgemm(ops.m, ops.n, ops.k, ops.a, ops.b, y);
         } else {
-            kernels.gemm(1f, ta, tb, 0f, null, ty);
+            kernels.gemm(1f, ops.ta, ops.tb, 0f, null, ty);
         }
     }
 

@@ -3,7 +3,6 @@ package dev.attn4j.bench;
 import dev.attn4j.api.Kernels;
 import dev.attn4j.api.Tensor;
 import dev.attn4j.simd.SimdBackendProvider;
-import java.util.SplittableRandom;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -45,14 +44,8 @@ public class PairedGemmBenchmark {
     @Param({"1", "2"})
     public int threads;
 
-    private int m;
-    private int n;
-    private int k;
-    private float[] a;
-    private float[] b;
+    private GemmOperands ops;
     private float[] yPeer;
-    private Tensor ta;
-    private Tensor tb;
     private Tensor ty;
     private Kernels kernels;
     private ExecutorService pool;
@@ -61,17 +54,9 @@ public class PairedGemmBenchmark {
 
     @Setup(Level.Trial)
     public void setup() throws Throwable {
-        String[] mnk = shape.split("x");
-        m = Integer.parseInt(mnk[0]);
-        n = Integer.parseInt(mnk[1]);
-        k = Integer.parseInt(mnk[2]);
-        SplittableRandom rnd = new SplittableRandom(7);
-        a = AttentionCall.random(rnd, m * k);
-        b = AttentionCall.random(rnd, k * n);
-        yPeer = new float[m * n];
-        ta = Tensor.of(a, m, k);
-        tb = Tensor.of(b, k, n);
-        ty = Tensor.of(new float[m * n], m, n);
+        ops = new GemmOperands(shape);
+        yPeer = ops.output();
+        ty = Tensor.of(ops.output(), ops.m, ops.n);
         if (threads > 1 && System.getenv("OPENBLAS_THREAD_TIMEOUT") == null) {
             throw new IllegalStateException("PairedGemmBenchmark at " + threads + " threads needs OPENBLAS_THREAD_TIMEOUT=16"
                     + " in the environment: OpenBLAS's threads otherwise spin for ~0.1 s after each call, into ours");
@@ -79,10 +64,10 @@ public class PairedGemmBenchmark {
         blas = OpenBlas.sgemmOn(threads);
         pool = Executors.newFixedThreadPool(Math.max(1, threads - 1));
         kernels = Kernels.of(SimdBackendProvider.create(pool, threads));
-        kernels.gemm(1f, ta, tb, 0f, null, ty);
-        blas.sgemm(m, n, k, a, b, yPeer);
-        Check.gemmRows(ta, tb, ty, 3, "simd");
-        Check.gemmRows(ta, tb, Tensor.of(yPeer, m, n), 3, "openblas");
+        ours();
+        peer();
+        Check.gemmRows(ops.ta, ops.tb, ty, 3, "simd");
+        Check.gemmRows(ops.ta, ops.tb, Tensor.of(yPeer, ops.m, ops.n), 3, "openblas");
         times = new PairedTimes("SGEMM " + shape + ", " + threads + " thread(s): simd against OpenBLAS");
     }
 
@@ -97,28 +82,31 @@ public class PairedGemmBenchmark {
         pool.shutdown();
     }
 
+    private void ours() {
+        kernels.gemm(1f, ops.ta, ops.tb, 0f, null, ty);
+    }
+
+    private void peer() {
+        blas.sgemm(ops.m, ops.n, ops.k, ops.a, ops.b, yPeer);
+    }
+
     @Benchmark
     public float[] pair() {
-        long ours;
-        long peer;
-        if (times.oursFirst()) {
-            long t0 = System.nanoTime();
-            kernels.gemm(1f, ta, tb, 0f, null, ty);
-            long t1 = System.nanoTime();
-            blas.sgemm(m, n, k, a, b, yPeer);
-            long t2 = System.nanoTime();
-            ours = t1 - t0;
-            peer = t2 - t1;
+        boolean oursFirst = times.oursFirst();
+        long t0 = System.nanoTime();
+        if (oursFirst) {
+            ours();
         } else {
-            long t0 = System.nanoTime();
-            blas.sgemm(m, n, k, a, b, yPeer);
-            long t1 = System.nanoTime();
-            kernels.gemm(1f, ta, tb, 0f, null, ty);
-            long t2 = System.nanoTime();
-            peer = t1 - t0;
-            ours = t2 - t1;
+            peer();
         }
-        times.add(ours, peer);
+        long t1 = System.nanoTime();
+        if (oursFirst) {
+            peer();
+        } else {
+            ours();
+        }
+        long t2 = System.nanoTime();
+        times.add(oursFirst ? t1 - t0 : t2 - t1, oursFirst ? t2 - t1 : t1 - t0);
         return yPeer;
     }
 }
