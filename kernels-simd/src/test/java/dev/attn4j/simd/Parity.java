@@ -32,6 +32,15 @@ final class Parity {
     }
 
     static void assertClose(String what, float[] e, float[] a, double tol) {
+        assertClose(what, e, a, tol, null, 0);
+    }
+
+    /**
+     * As {@link #assertClose(String, float[], float[], double)}, each element first allowed {@code slack·mag[i]}
+     * of absolute error: the float32 rounding of a computation whose terms reach {@code mag[i]} in magnitude
+     * (a dot product of length n: slack = √n·2⁻²⁴, mag = Σ|xᵢyᵢ|), which no float32 kernel can undercut.
+     */
+    static void assertClose(String what, float[] e, float[] a, double tol, float[] mag, double slack) {
         double worst = 0;
         int at = -1;
         for (int i = 0; i < e.length; i++) {
@@ -44,7 +53,11 @@ final class Parity {
                 }
                 continue;
             }
-            double err = Math.abs((double) a[i] - e[i]) / Math.max(1.0, Math.abs(e[i]));
+            double diff = Math.abs((double) a[i] - e[i]);
+            if (mag != null) {
+                diff = Math.max(0.0, diff - slack * mag[i]);
+            }
+            double err = diff / Math.max(1.0, Math.abs(e[i]));
             if (err > worst) {
                 worst = err;
                 at = i;
