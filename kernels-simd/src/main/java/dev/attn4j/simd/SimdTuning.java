@@ -49,11 +49,14 @@ final class SimdTuning {
         return FLASH.computeIfAbsent(e.config(), SimdTuning::decodeFlash);
     }
 
-    /** The GEMM blocking for an M × N × K product: tuned if the wisdom knows the class, else ESTIMATE. */
-    static GemmConfig gemm(int m, int n, int k) {
+    /**
+     * The GEMM blocking for an M × N × K product on {@code threads} threads: tuned if the wisdom knows the class,
+     * else ESTIMATE.
+     */
+    static GemmConfig gemm(int m, int n, int k, int threads) {
         Wisdom.Entry e = wisdom().get(BACKEND, gemmClass(m, n, k));
         if (e == null) {
-            return GemmConfig.defaults();
+            return GemmConfig.defaults(threads);
         }
         return GEMM.computeIfAbsent(e.config(), SimdTuning::decodeGemm);
     }
@@ -81,19 +84,21 @@ final class SimdTuning {
     }
 
     static String encode(GemmConfig c) {
-        return "kc" + c.kc() + "-mt" + c.mTile() + "-it" + c.itemsPerThread() + "-mr" + c.mr();
+        return "kc" + c.kc() + "-mt" + c.mTile() + "-it" + c.itemsPerThread() + "-mr" + c.mr() + (c.passes() ? "-kp" : "");
     }
 
     static GemmConfig decodeGemm(String token) {
         String[] f = token.split("-");
         // 2 or 3 fields: wisdom written before the thread split (4 items per thread) and the micro-kernel
-        // shape (12 rows) were knobs
-        if (f.length < 2 || f.length > 4 || !f[0].startsWith("kc") || !f[1].startsWith("mt")
-                || f.length >= 3 && !f[2].startsWith("it") || f.length == 4 && !f[3].startsWith("mr")) {
+        // shape (12 rows) were knobs; a fifth "kp" marks the pass order (GemmConfig.passes)
+        if (f.length < 2 || f.length > 5 || !f[0].startsWith("kc") || !f[1].startsWith("mt")
+                || f.length >= 3 && !f[2].startsWith("it") || f.length >= 4 && !f[3].startsWith("mr")
+                || f.length == 5 && !f[4].equals("kp")) {
             throw new IllegalArgumentException("not a gemm configuration: " + token);
         }
         return new GemmConfig(Integer.parseInt(f[0].substring(2)), Integer.parseInt(f[1].substring(2)),
-                f.length >= 3 ? Integer.parseInt(f[2].substring(2)) : 4, f.length == 4 ? Integer.parseInt(f[3].substring(2)) : 12);
+                f.length >= 3 ? Integer.parseInt(f[2].substring(2)) : 4, f.length >= 4 ? Integer.parseInt(f[3].substring(2)) : 12,
+                f.length == 5);
     }
 
     /** The tunables of a request. */
@@ -249,7 +254,7 @@ final class SimdTuning {
 
         @Override
         public GemmConfig estimate() {
-            return GemmConfig.defaults();
+            return GemmConfig.defaults(par.parallelism());
         }
 
         @Override
@@ -264,19 +269,25 @@ final class SimdTuning {
             // the micro-kernel shape: every shape in EXHAUSTIVE; MEASURE adds the 8-row kernel at the
             // default blocking only (alone, 12 × 2, 8 × 3, 6 × 4 and 14 × 2 tiles timed alike here)
             int[] shapes = exhaustive ? new int[] {12, 8, 4} : new int[] {12};
+            // the loop order: both in EXHAUSTIVE; MEASURE tries the other order at the default blocking
+            boolean[] orders = exhaustive ? new boolean[] {false, true} : new boolean[] {estimate().passes()};
             List<GemmConfig> list = new ArrayList<>();
-            for (int kc : kcs) {
-                for (int t : tiles) {
-                    for (int it : splits) {
-                        for (int mr : shapes) {
-                            list.add(new GemmConfig(kc, t, it, mr));
+            for (boolean passes : orders) {
+                for (int kc : kcs) {
+                    for (int t : tiles) {
+                        for (int it : splits) {
+                            for (int mr : shapes) {
+                                list.add(new GemmConfig(kc, t, it, mr, passes));
+                            }
                         }
                     }
                 }
             }
             if (!exhaustive) {
-                GemmConfig d = GemmConfig.defaults();
-                list.add(new GemmConfig(d.kc(), d.mTile(), d.itemsPerThread(), 8));
+                GemmConfig d = estimate();
+                list.add(new GemmConfig(d.kc(), d.mTile(), d.itemsPerThread(), 8, d.passes()));
+                list.add(d.withPasses(!d.passes()));
+                list.add(new GemmConfig(128, d.mTile(), d.itemsPerThread(), d.mr(), true));
             }
             return list;
         }

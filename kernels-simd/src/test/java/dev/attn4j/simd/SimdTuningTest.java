@@ -71,9 +71,10 @@ class SimdTuningTest {
         w.put(ProblemClass.attention(p, mask, "bhsd"), new Wisdom.Entry("simd", SimdTuning.encode(tuned), 1, 2));
         assertEquals(tuned, SimdTuning.flash(p, mask, q));
         assertEquals(FlashConfig.forProblem(p, Mask.none()), SimdTuning.flash(p, Mask.none(), q), "another class keeps ESTIMATE");
-        assertEquals(GemmConfig.defaults(), SimdTuning.gemm(5, 7, 9));
+        assertEquals(GemmConfig.defaults(), SimdTuning.gemm(5, 7, 9, 2));
+        assertEquals(GemmConfig.defaults().withPasses(true), SimdTuning.gemm(5, 7, 9, 1), "ESTIMATE by passes on one thread");
         w.put(SimdTuning.gemmClass(5, 7, 9), new Wisdom.Entry("simd", "kc64-mt12", 1, 2));
-        assertEquals(new GemmConfig(64, 12), SimdTuning.gemm(5, 8, 9), "same size buckets, same class");
+        assertEquals(new GemmConfig(64, 12), SimdTuning.gemm(5, 8, 9, 1), "same size buckets, same class");
         assertEquals("bshd", ProblemClass.layout(Tensor.bshd(new float[2 * 3 * 4 * 5], 2, 3, 4, 5)));
         assertTrue(ProblemClass.layout(Tensor.zeros(2, 4, 3, 5)).equals("bhsd"));
         assertThrows(IllegalArgumentException.class, () -> SimdTuning.decodeFlash("bk64"));
@@ -94,5 +95,11 @@ class SimdTuningTest {
         assertEquals(eight, SimdTuning.decodeGemm(SimdTuning.encode(eight)));
         assertThrows(IllegalArgumentException.class, () -> SimdTuning.decodeGemm("kc64-mt12-it2-mr5"));
         assertThrows(IllegalArgumentException.class, () -> SimdTuning.decodeGemm("kc64-mt12-it2-x8"));
+        // the loop order: a fifth field, absent in older wisdom (item-outer)
+        assertFalse(SimdTuning.decodeGemm("kc64-mt12-it2-mr8").passes());
+        GemmConfig passes = new GemmConfig(128, 36, 2, 8, true);
+        assertEquals("kc128-mt36-it2-mr8-kp", SimdTuning.encode(passes));
+        assertEquals(passes, SimdTuning.decodeGemm(SimdTuning.encode(passes)));
+        assertThrows(IllegalArgumentException.class, () -> SimdTuning.decodeGemm("kc64-mt12-it2-mr8-kq"));
     }
 }
