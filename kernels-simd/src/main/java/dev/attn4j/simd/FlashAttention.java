@@ -9,7 +9,6 @@ import dev.attn4j.api.MaskEvaluator;
 import dev.attn4j.api.Tensor;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * Fused flash-style attention, lanes as query rows.
@@ -385,7 +384,7 @@ final class FlashAttention {
                 FloatVector x = FloatVector.fromArray(F, st, at);
                 if (rewrite) {
                     if (softcap > 0f) {
-                        x = x.mul(1f / softcap).lanewise(VectorOperators.TANH).mul(softcap);
+                        x = VMath.tanh(x.mul(1f / softcap)).mul(softcap);
                     }
                     if (dense) {
                         x = FloatVector.fromArray(F, s.bias, at).fma(FloatVector.broadcast(F, VMath.LOG2E), x);

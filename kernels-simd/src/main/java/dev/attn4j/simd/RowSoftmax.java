@@ -176,7 +176,7 @@ final class RowSoftmax {
             float inv = 1f / softcap;
             for (; i < F.loopBound(n); i += L) {
                 FloatVector x = FloatVector.fromArray(F, a, off + i).mul(scale);
-                x = x.mul(inv).lanewise(VectorOperators.TANH).mul(softcap);
+                x = VMath.tanh(x.mul(inv)).mul(softcap);
                 if (bias != null) {
                     x = x.add(FloatVector.fromArray(F, bias, biasOff + i));
                 }
@@ -194,7 +194,7 @@ final class RowSoftmax {
         for (; i < n; i++) {
             float x = a[off + i] * scale;
             if (softcap > 0f) {
-                x = (float) (softcap * Math.tanh(x / softcap));
+                x = softcap * VMath.tanh(x / softcap);
             }
             if (bias != null) {
                 x += bias[biasOff + i];

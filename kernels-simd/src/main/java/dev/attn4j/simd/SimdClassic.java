@@ -141,12 +141,13 @@ final class SimdClassic implements ClassicKernels {
             for (int r = blk * 64; r < Math.min(rows, blk * 64 + 64); r++) {
                 int off = r * d;
                 FloatVector acc = FloatVector.zero(F);
+                float[] lanes = new float[L];
                 int j = 0;
                 for (; j < F.loopBound(d); j += L) {
                     FloatVector a = FloatVector.fromArray(F, x, off + j);
                     acc = a.fma(a, acc);
                 }
-                double ss = acc.reduceLanes(VectorOperators.ADD);
+                double ss = VMath.sum(acc, lanes);
                 for (; j < d; j++) {
                     ss += (double) x[off + j] * x[off + j];
                 }
@@ -423,7 +424,7 @@ final class SimdClassic implements ClassicKernels {
                 for (int e = 0; e < d; e++) {
                     x += (double) wp[(h * a + t) * d + e] * qs[r * d + e];
                 }
-                z += vp[h * a + t] * Math.tanh(x);
+                z += vp[h * a + t] * StrictMath.tanh(x);
             }
             double pt = sk / (1 + Math.exp(-z));
             c[r] = (float) pt;
