@@ -29,6 +29,7 @@ final class DecodeBlocks {
     private static final VectorShuffle<Float> SWAP_SIXTEENTH = swap(Math.max(1, L / 16));
     private static final VectorMask<Float> UPPER_HALF = upper(L / 2);
     private static final VectorMask<Float> UPPER_QUARTER = upper(L / 4);
+    private static final VectorMask<Float> UPPER_EIGHTH = upper(Math.max(1, L / 8));
     /** Lanes of {@link #tree4}'s result holding rows 0, 1, 2 and 3. */
     static final int LANE0 = 0;
     static final int LANE1 = L / 2;
@@ -140,6 +141,104 @@ final class DecodeBlocks {
     }
 
     /**
+     * {@link #scores4} for 512-bit vectors, two keys at a time: eight accumulators (4 rows × 2 keys), so each
+     * q vector loaded serves two FMAs and eight chains run side by side (scores4 loads five vectors per four
+     * FMAs, and its four chains restart at every key), then one butterfly of seven pairs and a swap sums all
+     * eight. Each sum is the same butterfly as {@link #tree1}'s (every lane of an all-reduce butterfly holds
+     * the same bits), so scores do not depend on the kernel. Four keys at a time (sixteen accumulators) pushed
+     * the method past C2's node-count inlining cutoff and left half the butterfly out of line, 2× slower.
+     * Other species and an odd last key go to {@link #scores4}.
+     */
+    static void scores4x2(float[] q, int qAt, int qStep, float[] k, int kAt, int kss, int d, float[] sc, int sAt,
+                          int sStep, int n, float[] lanes) {
+        if (L != 16) {
+            scores4(q, qAt, qStep, k, kAt, kss, d, sc, sAt, sStep, n, lanes);
+            return;
+        }
+        int bound = F.loopBound(d);
+        int q1 = qAt + qStep;
+        int q2 = q1 + qStep;
+        int q3 = q2 + qStep;
+        int j = 0;
+        for (; j + 2 <= n; j += 2) {
+            int k0 = kAt + j * kss;
+            int k1 = k0 + kss;
+            FloatVector a00 = FloatVector.zero(F);
+            FloatVector a01 = a00;
+            FloatVector a10 = a00;
+            FloatVector a11 = a00;
+            FloatVector a20 = a00;
+            FloatVector a21 = a00;
+            FloatVector a30 = a00;
+            FloatVector a31 = a00;
+            for (int e = 0; e < bound; e += L) {
+                FloatVector x0 = FloatVector.fromArray(F, k, k0 + e);
+                FloatVector x1 = FloatVector.fromArray(F, k, k1 + e);
+                FloatVector y = FloatVector.fromArray(F, q, qAt + e);
+                a00 = y.fma(x0, a00);
+                a01 = y.fma(x1, a01);
+                y = FloatVector.fromArray(F, q, q1 + e);
+                a10 = y.fma(x0, a10);
+                a11 = y.fma(x1, a11);
+                y = FloatVector.fromArray(F, q, q2 + e);
+                a20 = y.fma(x0, a20);
+                a21 = y.fma(x1, a21);
+                y = FloatVector.fromArray(F, q, q3 + e);
+                a30 = y.fma(x0, a30);
+                a31 = y.fma(x1, a31);
+            }
+            // input t = 2·row + key lands in lanes 8·key + 4·(row & 1) + 2·(row >> 1) (and that + 1)
+            FloatVector z0 = pair(a00, a01, UPPER_HALF, SWAP_HALF);
+            FloatVector z1 = pair(a10, a11, UPPER_HALF, SWAP_HALF);
+            FloatVector z2 = pair(a20, a21, UPPER_HALF, SWAP_HALF);
+            FloatVector z3 = pair(a30, a31, UPPER_HALF, SWAP_HALF);
+            z0 = pair(z0, z1, UPPER_QUARTER, SWAP_QUARTER);
+            z2 = pair(z2, z3, UPPER_QUARTER, SWAP_QUARTER);
+            z0 = pair(z0, z2, UPPER_EIGHTH, SWAP_EIGHTH);
+            z0.add(z0.rearrange(SWAP_SIXTEENTH)).intoArray(lanes, 0);
+            float s00 = lanes[0];
+            float s01 = lanes[8];
+            float s10 = lanes[4];
+            float s11 = lanes[12];
+            float s20 = lanes[2];
+            float s21 = lanes[10];
+            float s30 = lanes[6];
+            float s31 = lanes[14];
+            for (int e = bound; e < d; e++) {
+                float y0 = q[qAt + e];
+                float y1 = q[q1 + e];
+                float y2 = q[q2 + e];
+                float y3 = q[q3 + e];
+                float x0 = k[k0 + e];
+                float x1 = k[k1 + e];
+                s00 += y0 * x0;
+                s01 += y0 * x1;
+                s10 += y1 * x0;
+                s11 += y1 * x1;
+                s20 += y2 * x0;
+                s21 += y2 * x1;
+                s30 += y3 * x0;
+                s31 += y3 * x1;
+            }
+            int at = sAt + j;
+            sc[at] = s00;
+            sc[at + 1] = s01;
+            at += sStep;
+            sc[at] = s10;
+            sc[at + 1] = s11;
+            at += sStep;
+            sc[at] = s20;
+            sc[at + 1] = s21;
+            at += sStep;
+            sc[at] = s30;
+            sc[at + 1] = s31;
+        }
+        if (j < n) {
+            scores4(q, qAt, qStep, k, kAt + j * kss, kss, d, sc, sAt + j, sStep, n - j, lanes);
+        }
+    }
+
+    /**
      * acc[aAt + e] += Σ_j w[wAt + j]·v[vAt + j·vss + e] for j &lt; n, e &lt; dv, keys in order: the
      * accumulators stay in registers across the block's keys (the block of V is in L1), four vectors of
      * them where dv allows, so four independent FMA chains hide the FMA latency.
@@ -183,6 +282,69 @@ final class DecodeBlocks {
         int c2 = c1 + aStep;
         int c3 = c2 + aStep;
         int e = 0;
+        // 4·L columns of four rows: sixteen accumulators, so each key's four weight broadcasts serve sixteen
+        // FMAs and each accumulator's chain waits for one FMA per eight issued (2·L columns: one per four)
+        for (; e + 4 * L <= dv; e += 4 * L) {
+            FloatVector x00 = FloatVector.fromArray(F, acc, aAt + e);
+            FloatVector x01 = FloatVector.fromArray(F, acc, aAt + e + L);
+            FloatVector x02 = FloatVector.fromArray(F, acc, aAt + e + 2 * L);
+            FloatVector x03 = FloatVector.fromArray(F, acc, aAt + e + 3 * L);
+            FloatVector x10 = FloatVector.fromArray(F, acc, c1 + e);
+            FloatVector x11 = FloatVector.fromArray(F, acc, c1 + e + L);
+            FloatVector x12 = FloatVector.fromArray(F, acc, c1 + e + 2 * L);
+            FloatVector x13 = FloatVector.fromArray(F, acc, c1 + e + 3 * L);
+            FloatVector x20 = FloatVector.fromArray(F, acc, c2 + e);
+            FloatVector x21 = FloatVector.fromArray(F, acc, c2 + e + L);
+            FloatVector x22 = FloatVector.fromArray(F, acc, c2 + e + 2 * L);
+            FloatVector x23 = FloatVector.fromArray(F, acc, c2 + e + 3 * L);
+            FloatVector x30 = FloatVector.fromArray(F, acc, c3 + e);
+            FloatVector x31 = FloatVector.fromArray(F, acc, c3 + e + L);
+            FloatVector x32 = FloatVector.fromArray(F, acc, c3 + e + 2 * L);
+            FloatVector x33 = FloatVector.fromArray(F, acc, c3 + e + 3 * L);
+            for (int j = 0; j < n; j++) {
+                int at = vAt + j * vss + e;
+                FloatVector v0 = FloatVector.fromArray(F, v, at);
+                FloatVector v1 = FloatVector.fromArray(F, v, at + L);
+                FloatVector v2 = FloatVector.fromArray(F, v, at + 2 * L);
+                FloatVector v3 = FloatVector.fromArray(F, v, at + 3 * L);
+                FloatVector b = FloatVector.broadcast(F, w[wAt + j]);
+                x00 = v0.fma(b, x00);
+                x01 = v1.fma(b, x01);
+                x02 = v2.fma(b, x02);
+                x03 = v3.fma(b, x03);
+                b = FloatVector.broadcast(F, w[w1 + j]);
+                x10 = v0.fma(b, x10);
+                x11 = v1.fma(b, x11);
+                x12 = v2.fma(b, x12);
+                x13 = v3.fma(b, x13);
+                b = FloatVector.broadcast(F, w[w2 + j]);
+                x20 = v0.fma(b, x20);
+                x21 = v1.fma(b, x21);
+                x22 = v2.fma(b, x22);
+                x23 = v3.fma(b, x23);
+                b = FloatVector.broadcast(F, w[w3 + j]);
+                x30 = v0.fma(b, x30);
+                x31 = v1.fma(b, x31);
+                x32 = v2.fma(b, x32);
+                x33 = v3.fma(b, x33);
+            }
+            x00.intoArray(acc, aAt + e);
+            x01.intoArray(acc, aAt + e + L);
+            x02.intoArray(acc, aAt + e + 2 * L);
+            x03.intoArray(acc, aAt + e + 3 * L);
+            x10.intoArray(acc, c1 + e);
+            x11.intoArray(acc, c1 + e + L);
+            x12.intoArray(acc, c1 + e + 2 * L);
+            x13.intoArray(acc, c1 + e + 3 * L);
+            x20.intoArray(acc, c2 + e);
+            x21.intoArray(acc, c2 + e + L);
+            x22.intoArray(acc, c2 + e + 2 * L);
+            x23.intoArray(acc, c2 + e + 3 * L);
+            x30.intoArray(acc, c3 + e);
+            x31.intoArray(acc, c3 + e + L);
+            x32.intoArray(acc, c3 + e + 2 * L);
+            x33.intoArray(acc, c3 + e + 3 * L);
+        }
         for (; e + 2 * L <= dv; e += 2 * L) {
             FloatVector x00 = FloatVector.fromArray(F, acc, aAt + e);
             FloatVector x01 = FloatVector.fromArray(F, acc, aAt + e + L);

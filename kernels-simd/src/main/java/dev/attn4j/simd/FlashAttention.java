@@ -542,7 +542,7 @@ final class FlashAttention {
                 int hh = 0;
                 for (; hh + 4 <= per; hh += 4) {
                     int row = hh * rows + r;
-                    DecodeBlocks.scores4(qs, row * d, rows * d, c.k, kBase + j0 * kss, kss, d, sc, row * span + j0 - kLo,
+                    DecodeBlocks.scores4x2(qs, row * d, rows * d, c.k, kBase + j0 * kss, kss, d, sc, row * span + j0 - kLo,
                             rows * span, j1 - j0, ds.lanes);
                 }
                 for (; hh < per; hh++) {
