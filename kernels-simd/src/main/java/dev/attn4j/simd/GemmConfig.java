@@ -4,7 +4,7 @@ package dev.attn4j.simd;
  * Blocking of the SGEMM, the one place its sizes come from. The register tile is fixed by
  * {@link MicroKernels}: 12 rows × 2 vectors ({@code NR} = 2·L columns).
  *
- * @param kc    depth of one pass over a packed B panel (kc·NR floats stay in L1: 32 KiB at 512 bits), ≥ 1
+ * @param kc    depth of one pass over a packed B panel (a register tile's accumulators run kc deep before C is stored), ≥ 1
  * @param mTile rows of C per work item (A's kc × mTile block is reused from L2 across every panel), ≥ 1
  * @param itemsPerThread the thread split: when the row tiles alone give fewer work items than this many
  *              per thread, the B panels are split into groups too (more, smaller items balance better;
@@ -44,22 +44,23 @@ record GemmConfig(int kc, int mTile, int itemsPerThread, int mr, boolean passes)
     }
 
     /**
-     * The default: kc = 256 (a 32 KiB B micro-panel at 512 bits), 48-row items (4 register tiles), and at
-     * least 4 items per thread (the last item of a thread then idles the others for a quarter of its share
-     * at most).
+     * The default: kc = 1024 (most models' K in one k-block: each register tile's accumulators run the whole
+     * depth and C is loaded and stored once; the kc × 32 B micro-panel, 96–128 KiB, streams from L2, each
+     * vector of it used by twelve FMAs), 48-row items (4 register tiles), at least 4 items per thread (the
+     * last item of a thread then idles the others for a quarter of its share at most), item-outer order.
+     * Measured on the development machine (Zen 5, 2026-12-03, best of 10 calls, ms): 1024³ 15.3 → 12.3 at
+     * one thread and 8.1 → 7.0 at two, 2048×2304×768 50.9 → 40.4 and 22.8 → 21.4, 1024×768×3072 33.4 →
+     * 30.1 and 18.9 → 16.1, against the former default (kc = 256, by passes on one thread); kc = 256 kept
+     * the micro-panel in L1 and re-read C every 256 of K. On a Sapphire Rapids VM (2026-11-22) kc = 256 by
+     * passes measured best at one thread: the tuner times both orders and several kc.
      */
     static GemmConfig defaults() {
-        return new GemmConfig(256, 48, 4, 12);
+        return new GemmConfig(1024, 48, 4, 12);
     }
 
-    /**
-     * The default for a pool of {@code threads}: {@link #defaults()}, by passes on one thread (paired JMH against
-     * OpenBLAS at 2048×2304×768: 0.79–0.81× by passes, 0.67–0.68× by items at one thread; at two threads the
-     * passes measured 5–9 % slower, and at 1024³ both orders alike).
-     */
+    /** The default for a pool of {@code threads}: {@link #defaults()} at any thread count. */
     static GemmConfig defaults(int threads) {
-        GemmConfig d = defaults();
-        return threads == 1 ? d.withPasses(true) : d;
+        return defaults();
     }
 
     /** This blocking in the given loop order. */

@@ -259,8 +259,10 @@ final class SimdTuning {
 
         @Override
         public List<GemmConfig> candidates(boolean exhaustive) {
-            // kc·NR floats of a B micro-panel should sit in L1 (48 KiB on Zen 5): kc ≤ 384 at 512 bits
-            int[] kcs = exhaustive ? new int[] {64, 128, 192, 256, 320, 384, 512} : new int[] {128, 256, 384};
+            // kc·NR floats of a B micro-panel in L1 (kc ≤ 384 at 512 bits on Zen 5's 48 KiB) or streamed from
+            // L2 with C stored once per 1024 of K (GemmConfig.defaults: the faster on Zen 5)
+            int[] kcs = exhaustive ? new int[] {64, 128, 192, 256, 320, 384, 512, 768, 1024, 2048}
+                    : new int[] {256, 512, 1024};
             int[] tiles = exhaustive ? new int[] {12, 24, 36, 48, 72, 96, 144, 192} : new int[] {24, 48, 96};
             // the thread split only matters when the row tiles alone are too few items for the threads
             int rowTiles = (m + 47) / 48;
@@ -287,7 +289,7 @@ final class SimdTuning {
                 GemmConfig d = estimate();
                 list.add(new GemmConfig(d.kc(), d.mTile(), d.itemsPerThread(), 8, d.passes()));
                 list.add(d.withPasses(!d.passes()));
-                list.add(new GemmConfig(128, d.mTile(), d.itemsPerThread(), d.mr(), true));
+                list.add(new GemmConfig(256, d.mTile(), d.itemsPerThread(), d.mr(), true));
             }
             return list;
         }
