@@ -3,6 +3,7 @@ package dev.attn4j.bench;
 import ai.onnxruntime.OrtException;
 import dev.attn4j.api.AttentionProblem;
 import dev.attn4j.api.Mask;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -25,7 +26,11 @@ import org.openjdk.jmh.infra.Blackhole;
  * {@code seqK} positions (defaults B=1, H=32, KVH=8, D=128, fp32), against ONNX Runtime's CPU
  * {@code Attention} op (opset 23, GQA through its K/V head count) and the float64 reference on the same
  * inputs. The step reads the whole cache (2·B·KVH·Sk·D floats, 33.5 MB at the defaults), so GB/s =
- * cache bytes / time is the figure to hold against the machine's read bandwidth; GFLOP/s = 4·B·H·Sk·D / time.
+ * cache bytes / time is the figure to hold against the machine's read bandwidth, which backend {@code read}
+ * measures in the same run ({@link ReadRoof}: all cores summing arrays of the cache's size, nothing else);
+ * GFLOP/s = 4·B·H·Sk·D / time. The float64 reference is compute-bound here, the kernels memory-bound, so
+ * their ratio moves with the VM's memory bandwidth: simd / read is the figure that says how close to the
+ * machine the kernel is.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -34,7 +39,7 @@ import org.openjdk.jmh.infra.Blackhole;
 @Warmup(iterations = 5, time = 1)
 @Measurement(iterations = 5, time = 1)
 public class DecodeBenchmark {
-    @Param({"simd", "ort"})
+    @Param({"simd", "ort", "reference", "read"})
     public String backend;
     @Param({"4096"})
     public int seqK;
@@ -48,20 +53,39 @@ public class DecodeBenchmark {
     public int headDim;
 
     private AttentionCall call;
+    private ReadRoof roof;
 
     @Setup(Level.Trial)
     public void setup() throws OrtException {
         AttentionProblem p = AttentionProblem.of(batch, heads, kvHeads, 1, seqK, headDim);
-        call = new AttentionCall(backend, p, Mask.none(), false, 7, 1);
+        if (backend.equals("read")) {
+            int n = batch * kvHeads * seqK * headDim;
+            float[] k = new float[n];
+            float[] v = new float[n];
+            java.util.Arrays.fill(k, 1f);
+            java.util.Arrays.fill(v, 1f);
+            roof = new ReadRoof(k, v);
+        } else {
+            call = new AttentionCall(backend, p, Mask.none(), false, 7, 1);
+        }
     }
 
     @TearDown(Level.Trial)
     public void tearDown() throws OrtException {
-        call.close();
+        if (call != null) {
+            call.close();
+        }
+        if (roof != null) {
+            roof.close();
+        }
     }
 
     @Benchmark
-    public void decode(Blackhole bh) throws OrtException {
-        call.run(bh);
+    public void decode(Blackhole bh) throws OrtException, InterruptedException, ExecutionException {
+        if (roof != null) {
+            bh.consume(roof.read());
+        } else {
+            call.run(bh);
+        }
     }
 }
