@@ -207,11 +207,17 @@ final class RowSoftmax {
         int i = 0;
         float m = NEG_INF;
         if (n >= L) {
+            // two running maxima: one compare-and-blend chain waits ≈ 7 cycles per vector; max is exact in any order
             FloatVector m0 = FloatVector.broadcast(F, NEG_INF);
+            FloatVector m1 = m0;
+            for (; i + 2 * L <= n; i += 2 * L) {
+                m0 = VMath.max(m0, FloatVector.fromArray(F, a, off + i));
+                m1 = VMath.max(m1, FloatVector.fromArray(F, a, off + i + L));
+            }
             for (; i < F.loopBound(n); i += L) {
                 m0 = VMath.max(m0, FloatVector.fromArray(F, a, off + i));
             }
-            m = m0.reduceLanes(VectorOperators.MAX);
+            m = VMath.max(m0, m1).reduceLanes(VectorOperators.MAX);
         }
         for (; i < n; i++) {
             float x = a[off + i];
@@ -230,12 +236,23 @@ final class RowSoftmax {
         int i = 0;
         FloatVector m = FloatVector.broadcast(F, max);
         FloatVector acc = FloatVector.zero(F);
+        FloatVector acc1 = acc;
+        // two vectors per iteration: C2's own unrolling leaves each exponential's dependent chain after the
+        // previous one, and the out-of-order window then overlaps too few of them (1.5 against 2.1 ns per vector)
+        for (; i + 2 * L <= n; i += 2 * L) {
+            FloatVector e = VMath.exp2(FloatVector.fromArray(F, x, xo + i).sub(m).mul(VMath.LOG2E));
+            FloatVector e1 = VMath.exp2(FloatVector.fromArray(F, x, xo + i + L).sub(m).mul(VMath.LOG2E));
+            e.intoArray(y, yo + i);
+            e1.intoArray(y, yo + i + L);
+            acc = acc.add(e);
+            acc1 = acc1.add(e1);
+        }
         for (; i < F.loopBound(n); i += L) {
             FloatVector e = VMath.exp2(FloatVector.fromArray(F, x, xo + i).sub(m).mul(VMath.LOG2E));
             e.intoArray(y, yo + i);
             acc = acc.add(e);
         }
-        float sum = VMath.sum(acc, new float[L]);
+        float sum = VMath.sum(acc.add(acc1), new float[L]);
         for (; i < n; i++) {
             float e = (float) Math.exp((double) x[xo + i] - max);
             y[yo + i] = e;
