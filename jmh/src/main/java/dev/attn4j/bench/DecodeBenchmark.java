@@ -3,6 +3,7 @@ package dev.attn4j.bench;
 import ai.onnxruntime.OrtException;
 import dev.attn4j.api.AttentionProblem;
 import dev.attn4j.api.Mask;
+import java.util.Arrays;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -62,8 +63,8 @@ public class DecodeBenchmark {
             int n = batch * kvHeads * seqK * headDim;
             float[] k = new float[n];
             float[] v = new float[n];
-            java.util.Arrays.fill(k, 1f);
-            java.util.Arrays.fill(v, 1f);
+            Arrays.fill(k, 1f);
+            Arrays.fill(v, 1f);
             roof = new ReadRoof(k, v);
         } else {
             call = new AttentionCall(backend, p, Mask.none(), false, 7, 1);

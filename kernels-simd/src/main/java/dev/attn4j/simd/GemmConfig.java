@@ -58,11 +58,6 @@ record GemmConfig(int kc, int mTile, int itemsPerThread, int mr, boolean passes)
         return new GemmConfig(1024, 48, 4, 12);
     }
 
-    /** The default for a pool of {@code threads}: {@link #defaults()} at any thread count. */
-    static GemmConfig defaults(int threads) {
-        return defaults();
-    }
-
     /** This blocking in the given loop order. */
     GemmConfig withPasses(boolean byPasses) {
         return new GemmConfig(kc, mTile, itemsPerThread, mr, byPasses);

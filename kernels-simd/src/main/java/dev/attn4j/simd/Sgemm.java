@@ -55,7 +55,7 @@ final class Sgemm {
             gemv(alpha, a, b, bias, y, par);
             return;
         }
-        gemm(alpha, a, b, beta, c, bias, y, par, SimdTuning.gemm(a.dim(0), b.dim(1), a.dim(1), par.parallelism()));
+        gemm(alpha, a, b, beta, c, bias, y, par, SimdTuning.gemm(a.dim(0), b.dim(1), a.dim(1)));
     }
 
     static boolean gemvApplies(Tensor a, Tensor b, float beta, Tensor c, Tensor y) {

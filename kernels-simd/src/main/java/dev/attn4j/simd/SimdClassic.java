@@ -138,10 +138,10 @@ final class SimdClassic implements ClassicKernels {
     private float[] normalized(float[] x, int d, float eps) {
         int rows = x.length / d;
         parallel.forEach((rows + 63) / 64, blk -> {
+            float[] lanes = new float[L];
             for (int r = blk * 64; r < Math.min(rows, blk * 64 + 64); r++) {
                 int off = r * d;
                 FloatVector acc = FloatVector.zero(F);
-                float[] lanes = new float[L];
                 int j = 0;
                 for (; j < F.loopBound(d); j += L) {
                     FloatVector a = FloatVector.fromArray(F, x, off + j);

@@ -50,13 +50,12 @@ final class SimdTuning {
     }
 
     /**
-     * The GEMM blocking for an M × N × K product on {@code threads} threads: tuned if the wisdom knows the class,
-     * else ESTIMATE.
+     * The GEMM blocking for an M × N × K product: tuned if the wisdom knows the class, else ESTIMATE.
      */
-    static GemmConfig gemm(int m, int n, int k, int threads) {
+    static GemmConfig gemm(int m, int n, int k) {
         Wisdom.Entry e = wisdom().get(BACKEND, gemmClass(m, n, k));
         if (e == null) {
-            return GemmConfig.defaults(threads);
+            return GemmConfig.defaults();
         }
         return GEMM.computeIfAbsent(e.config(), SimdTuning::decodeGemm);
     }
@@ -254,7 +253,7 @@ final class SimdTuning {
 
         @Override
         public GemmConfig estimate() {
-            return GemmConfig.defaults(par.parallelism());
+            return GemmConfig.defaults();
         }
 
         @Override

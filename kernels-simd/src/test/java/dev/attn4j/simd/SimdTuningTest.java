@@ -71,10 +71,9 @@ class SimdTuningTest {
         w.put(ProblemClass.attention(p, mask, "bhsd"), new Wisdom.Entry("simd", SimdTuning.encode(tuned), 1, 2));
         assertEquals(tuned, SimdTuning.flash(p, mask, q));
         assertEquals(FlashConfig.forProblem(p, Mask.none()), SimdTuning.flash(p, Mask.none(), q), "another class keeps ESTIMATE");
-        assertEquals(GemmConfig.defaults(), SimdTuning.gemm(5, 7, 9, 2));
-        assertEquals(GemmConfig.defaults(), SimdTuning.gemm(5, 7, 9, 1), "ESTIMATE alike on one thread");
+        assertEquals(GemmConfig.defaults(), SimdTuning.gemm(5, 7, 9), "no wisdom: ESTIMATE");
         w.put(SimdTuning.gemmClass(5, 7, 9), new Wisdom.Entry("simd", "kc64-mt12", 1, 2));
-        assertEquals(new GemmConfig(64, 12), SimdTuning.gemm(5, 8, 9, 1), "same size buckets, same class");
+        assertEquals(new GemmConfig(64, 12), SimdTuning.gemm(5, 8, 9), "same size buckets, same class");
         assertEquals("bshd", ProblemClass.layout(Tensor.bshd(new float[2 * 3 * 4 * 5], 2, 3, 4, 5)));
         assertTrue(ProblemClass.layout(Tensor.zeros(2, 4, 3, 5)).equals("bhsd"));
         assertThrows(IllegalArgumentException.class, () -> SimdTuning.decodeFlash("bk64"));
