@@ -5,6 +5,7 @@ import static dev.attn4j.simd.Vec.L;
 
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
@@ -33,12 +34,9 @@ final class RowSoftmax {
     static void softmax(float[] x, int xo, float[] y, int yo, int n) {
         float max = max(x, xo, n);
         if (max == NEG_INF || Float.isNaN(max)) {
-            if (x != y || xo != yo) {
-                System.arraycopy(x, xo, y, yo, n);
-            }
-            if (max == NEG_INF) {
-                Arrays.fill(y, yo, yo + n, 0f);
-            }
+            // all masked: zeros; a NaN anywhere (the vector max passes over NaN lanes) makes every output NaN,
+            // as the float64 reference's does
+            Arrays.fill(y, yo, yo + n, max == NEG_INF && !hasNaN(x, xo, n) ? 0f : Float.NaN);
             return;
         }
         float sum = expAndSum(x, xo, y, yo, n, max);
@@ -50,8 +48,8 @@ final class RowSoftmax {
      * across rows: one vector loop reads row r + 1 for its max (and reads y's row r + 1 once per vector, so that
      * its cache lines arrive before they are written instead of each store waiting for its line), writes
      * e^(x − max) of row r into y and scales row r − 1 (still in L1/L2) by its 1/sum. Rows may be x's own
-     * (in place) but must not overlap each other. Rows whose max is −∞ (all masked) become zeros; a NaN row
-     * stays NaN.
+     * (in place) but must not overlap each other. Rows whose max is −∞ (all masked) become zeros; a row holding
+     * a NaN becomes all NaN, like the float64 reference's.
      */
     static void softmaxRows(float[] x, int[] xOff, float[] y, int[] yOff, int from, int to, int n) {
         if (n < 2 * L) {
@@ -102,23 +100,27 @@ final class RowSoftmax {
     private static float pipelined(float[] x, int next, int cur, float[] y, int yNext, int yCur, int yPrev,
                                    float prevInv, int n, float max, float[] sums) {
         float maxL = (float) (max * (double) VMath.LOG2E);
-        FloatVector mx = FloatVector.broadcast(F, NEG_INF);
+        // the next row's maximum as the signed maximum and minimum of its bits (VMath.maxOfBits): two
+        // one-cycle integer chains, where a compare-and-blend chain held the loop to ≈ 8 cycles per vector
+        IntVector hi = (IntVector) FloatVector.fromArray(F, x, next).reinterpretAsInts();
+        IntVector lo = hi;
         FloatVector acc = FloatVector.zero(F);
         int touched = 0;
         int bound = F.loopBound(n);
         for (int i = 0; i < bound; i += L) {
-            mx = VMath.max(mx, FloatVector.fromArray(F, x, next + i));
+            IntVector bits = (IntVector) FloatVector.fromArray(F, x, next + i).reinterpretAsInts();
+            hi = hi.max(bits);
+            lo = lo.min(bits);
             touched ^= Float.floatToRawIntBits(y[yNext + i]);
             FloatVector e = VMath.exp2(FloatVector.fromArray(F, x, cur + i).fma(VMath.LOG2E, -maxL));
             e.intoArray(y, yCur + i);
             acc = acc.add(e);
             FloatVector.fromArray(F, y, yPrev + i).mul(prevInv).intoArray(y, yPrev + i);
         }
-        float m = mx.reduceLanes(VectorOperators.MAX);
+        float m = VMath.maxOfBits(hi, lo);
         float sum = VMath.sum(acc, new float[L]);
         for (int i = bound; i < n; i++) {
-            float v = x[next + i];
-            m = m >= v ? m : v;
+            m = Math.max(m, x[next + i]);
             float e = VMath.exp2(Math.fma(x[cur + i], VMath.LOG2E, -maxL));
             y[yCur + i] = e;
             sum += e;
@@ -201,6 +203,16 @@ final class RowSoftmax {
             }
             a[off + i] = x;
         }
+    }
+
+    /** Whether a[off, off + n) holds a NaN. */
+    static boolean hasNaN(float[] a, int off, int n) {
+        for (int i = off; i < off + n; i++) {
+            if (Float.isNaN(a[i])) {
+                return true;
+            }
+        }
+        return false;
     }
 
     static float max(float[] a, int off, int n) {

@@ -129,6 +129,19 @@ final class VMath {
         return a.blend(b, a.lt(b));
     }
 
+    /**
+     * The largest float among lanes whose raw bits, read as signed ints, have the lanewise maxima {@code hi}
+     * and minima {@code lo}. Floats ≥ +0 order like their bits and negative floats in reverse, so the answer
+     * is the largest bits where some lane is ≥ +0 and the smallest bits (the negative float nearest 0)
+     * where none is; −0 &lt; +0 as in {@link Math#max}. A positive NaN's bits exceed +∞'s, so it comes out
+     * NaN; a negative NaN is passed over, as {@link #max} passes over NaN lanes (its exponential still turns
+     * the row's sum, and so the row, into NaN).
+     */
+    static float maxOfBits(IntVector hi, IntVector lo) {
+        int h = hi.reduceLanes(VectorOperators.MAX);
+        return Float.intBitsToFloat(h >= 0 ? h : lo.reduceLanes(VectorOperators.MIN));
+    }
+
     /** 2^x of one float, the scalar twin of {@link #exp2} for tails and merges. */
     static float exp2(float x) {
         return (float) Math.pow(2.0, x);
