@@ -76,6 +76,8 @@ final class FlashAttention {
         final float[] mUse = new float[BQ];
         final float[] alpha = new float[BQ];
         final float[] l = new float[BQ];
+        /** Per-row factors of {@link Transposes#transpose16}: the query scale in begin, 1/l in finish. */
+        final float[] factor = new float[BQ];
 
         void ensure(int d, int dv, int bk) {
             if (qt.length < d * BQ) {
@@ -317,9 +319,14 @@ final class FlashAttention {
         int qss = (int) c.qss;
         if (rows == BQ) {
             int[] index = rowIndex(qss);
+            int blocked = Transposes.AVAILABLE ? d / L * L : 0;
+            Arrays.fill(s.factor, scale);
             for (int rv = 0; rv < RV; rv++) {
                 int at = qBase + (i0 + rv * L) * qss;
-                for (int e = 0; e < d; e++) {
+                for (int e = 0; e < blocked; e += L) {
+                    Transposes.transpose16(c.q, at + e, qss, qt, e * BQ + rv * L, BQ, s.factor, 0);
+                }
+                for (int e = blocked; e < d; e++) {
                     FloatVector.fromArray(F, c.q, at + e, index, 0).mul(scale).intoArray(qt, e * BQ + rv * L);
                 }
             }
@@ -442,8 +449,9 @@ final class FlashAttention {
     }
 
     /**
-     * Normalizes the tile's rows into {@code out} and writes the lse (m is in log₂ units). Each output row
-     * [e0, e0 + L) is one gather of Ot's column r.
+     * Normalizes the tile's rows into {@code out} and writes the lse (m is in log₂ units). A full tile's
+     * columns go through {@link Transposes} in blocks of 16; otherwise each output row [e0, e0 + L) is one
+     * gather of Ot's column r.
      */
     private static void finish(Call c, Scratch s, int b, int h, int i0, int rows) {
         int dv = c.p.valueDim();
@@ -451,11 +459,22 @@ final class FlashAttention {
         int oss = (int) c.oss;
         int[] index = rowIndex(BQ);
         int vectorEnd = F.loopBound(dv);
+        int blocked = Transposes.AVAILABLE && rows == BQ ? dv / L * L : 0;
         for (int r = 0; r < rows; r++) {
             float l = s.l[r];
-            float inv = l > 0f ? 1f / l : 0f;
+            s.factor[r] = l > 0f ? 1f / l : 0f;
+        }
+        for (int rv = 0; rv < RV; rv++) {
+            for (int e = 0; e < blocked; e += L) {
+                Transposes.transpose16(s.ot, e * BQ + rv * L, BQ, c.o, oBase + (i0 + rv * L) * oss + e, oss, s.factor,
+                        rv * L);
+            }
+        }
+        for (int r = 0; r < rows; r++) {
+            float l = s.l[r];
+            float inv = s.factor[r];
             int at = oBase + (i0 + r) * oss;
-            int e = 0;
+            int e = blocked;
             for (; e < vectorEnd; e += L) {
                 FloatVector.fromArray(F, s.ot, e * BQ + r, index, 0).mul(inv).intoArray(c.o, at + e);
             }
