@@ -3,10 +3,6 @@ package dev.attn4j.bench;
 import dev.attn4j.api.Attn4j;
 import dev.attn4j.api.Kernels;
 import dev.attn4j.api.Tensor;
-import java.util.SplittableRandom;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -49,26 +45,17 @@ public class PairedSoftmaxBenchmark {
     @Param({"true", "false"})
     public boolean warm;
 
-    private float[] x;
-    private float[] y;
+    private CopyYardstick yardstick;
     private Tensor tz;
     private Kernels kernels;
-    private ExecutorService pool;
-    private int threads;
     private PairedTimes times;
 
     @Setup(Level.Trial)
     public void setup() throws Exception {
-        x = AttentionCall.random(new SplittableRandom(3), rows * cols);
-        for (int i = 0; i < x.length; i++) {
-            x[i] *= 8f;
-        }
-        y = new float[x.length];
-        float[] z = x.clone();
-        tz = Tensor.of(z, rows, cols);
+        yardstick = new CopyYardstick(rows, cols);
+        float[] x = yardstick.x;
+        tz = Tensor.of(x.clone(), rows, cols);
         kernels = Attn4j.kernels("simd");
-        threads = Runtime.getRuntime().availableProcessors();
-        pool = Executors.newFixedThreadPool(threads);
         Tensor want = Tensor.zeros(4, cols);
         Attn4j.kernels("reference").softmax(Tensor.of(x, rows, cols).narrow(0, 0, 4), -1, want);
         ours();
@@ -86,7 +73,7 @@ public class PairedSoftmaxBenchmark {
     @TearDown(Level.Trial)
     public void tearDown() {
         times.report();
-        pool.shutdown();
+        yardstick.close();
     }
 
     /** In place; after the first call every row holds probabilities, whose softmax costs the same. */
@@ -94,18 +81,9 @@ public class PairedSoftmaxBenchmark {
         kernels.softmax(tz, -1, tz);
     }
 
-    /** {@link SoftmaxBenchmark#copy}: x → y with System.arraycopy, one part per thread. */
+    /** {@link SoftmaxBenchmark#copy}. */
     private void peer() throws Exception {
-        int per = (rows + threads - 1) / threads * cols;
-        Future<?>[] parts = new Future<?>[threads];
-        for (int t = 0; t < threads; t++) {
-            int from = Math.min(x.length, t * per);
-            int len = Math.min(per, x.length - from);
-            parts[t] = pool.submit(() -> System.arraycopy(x, from, y, from, len));
-        }
-        for (Future<?> f : parts) {
-            f.get();
-        }
+        yardstick.copy();
     }
 
     private long timedOurs() {
@@ -138,6 +116,6 @@ public class PairedSoftmaxBenchmark {
             ours = timedOurs();
         }
         times.add(ours, peer);
-        return y;
+        return yardstick.y;
     }
 }

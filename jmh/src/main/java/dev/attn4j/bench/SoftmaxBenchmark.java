@@ -3,10 +3,6 @@ package dev.attn4j.bench;
 import dev.attn4j.api.Attn4j;
 import dev.attn4j.api.Kernels;
 import dev.attn4j.api.Tensor;
-import java.util.SplittableRandom;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -24,7 +20,7 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Softmax over rows of 4096 floats, against the bandwidth yardstick measured in the same run: {@link #copy}
- * moves rows·cols floats x → y with plain {@code System.arraycopy} on as many threads as the kernels use.
+ * moves rows·cols floats x → y ({@link CopyYardstick}).
  * GB/s = 2·rows·cols·4 bytes / time for all three (one read and one write per element).
  *
  * <ul>
@@ -50,30 +46,24 @@ public class SoftmaxBenchmark {
     @Param({"4096"})
     public int cols;
 
-    private float[] x;
+    private CopyYardstick yardstick;
     private float[] y;
     private float[] z;
     private Tensor tx;
     private Tensor ty;
     private Tensor tz;
     private Kernels kernels;
-    private ExecutorService pool;
-    private int threads;
 
     @Setup(Level.Trial)
     public void setup() {
-        x = AttentionCall.random(new SplittableRandom(3), rows * cols);
-        for (int i = 0; i < x.length; i++) {
-            x[i] *= 8f;
-        }
-        y = new float[x.length];
+        yardstick = new CopyYardstick(rows, cols);
+        float[] x = yardstick.x;
+        y = yardstick.y;
         z = x.clone();
         tx = Tensor.of(x, rows, cols);
         ty = Tensor.of(y, rows, cols);
         tz = Tensor.of(z, rows, cols);
         kernels = Attn4j.kernels(backend);
-        threads = Runtime.getRuntime().availableProcessors();
-        pool = Executors.newFixedThreadPool(threads);
         kernels.softmax(tx, -1, ty);
         Tensor want = Tensor.zeros(4, cols);
         Attn4j.kernels("reference").softmax(tx.narrow(0, 0, 4), -1, want);
@@ -84,7 +74,7 @@ public class SoftmaxBenchmark {
 
     @TearDown(Level.Trial)
     public void tearDown() {
-        pool.shutdown();
+        yardstick.close();
     }
 
     @Benchmark
@@ -101,16 +91,7 @@ public class SoftmaxBenchmark {
 
     @Benchmark
     public float[] copy() throws Exception {
-        int per = (rows + threads - 1) / threads * cols;
-        Future<?>[] parts = new Future<?>[threads];
-        for (int t = 0; t < threads; t++) {
-            int from = Math.min(x.length, t * per);
-            int len = Math.min(per, x.length - from);
-            parts[t] = pool.submit(() -> System.arraycopy(x, from, y, from, len));
-        }
-        for (Future<?> f : parts) {
-            f.get();
-        }
+        yardstick.copy();
         return y;
     }
 }
