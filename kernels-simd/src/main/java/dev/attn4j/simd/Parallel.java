@@ -57,6 +57,9 @@ final class Parallel {
         job.await();
     }
 
+    /** How long the caller spins for the helpers' last items before it parks. */
+    private static final long SPIN_NANOS = 200_000;
+
     private static final class Job implements Runnable {
         private final int n;
         private final IntConsumer body;
@@ -91,9 +94,23 @@ final class Parallel {
             }
         }
 
+        /**
+         * Waits for the helpers' last items: spinning for up to {@link #SPIN_NANOS} first, since a parked
+         * caller took 20–40 µs to be woken on the 2-vCPU VM (a 12-head S = 32 attention call: 28 µs on one
+         * thread, 47 µs on two). The spin only runs while this call's own items are still in flight, so no
+         * core is kept busy after the call returns.
+         */
         void await() {
+            long spinUntil = 0;
             while (done.get() < n) {
-                LockSupport.park(this);
+                if (spinUntil == 0) {
+                    spinUntil = System.nanoTime() + SPIN_NANOS;
+                }
+                if (System.nanoTime() < spinUntil) {
+                    Thread.onSpinWait();
+                } else {
+                    LockSupport.park(this);
+                }
             }
             Throwable t = failure;
             if (t instanceof RuntimeException r) {
