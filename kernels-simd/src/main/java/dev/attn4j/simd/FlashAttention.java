@@ -76,6 +76,8 @@ final class FlashAttention {
         final float[] mUse = new float[BQ];
         final float[] alpha = new float[BQ];
         final float[] l = new float[BQ];
+        /** Whether no key tile has written Ot since begin (Ot then holds stale values, not zeros). */
+        boolean fresh;
         /** Per-row factors of {@link Transposes#transpose16}: the query scale in begin, 1/l in finish. */
         final float[] factor = new float[BQ];
 
@@ -289,6 +291,7 @@ final class FlashAttention {
         if (c.splits > 1) {
             int at = partialIndex(c, b, h, qt, split);
             int n = p.valueDim() * BQ;
+            clearIfFresh(s, p.valueDim());
             System.arraycopy(s.ot, 0, c.partials, at, n);
             System.arraycopy(s.m, 0, c.partials, at + n, BQ);
             System.arraycopy(s.l, 0, c.partials, at + n + BQ, BQ);
@@ -307,8 +310,10 @@ final class FlashAttention {
     }
 
     /**
-     * Copies the query tile transposed and pre-scaled by scale·log₂e, the rows' key ranges, and clears m, l
-     * and Ot. A full tile is gathered: each Qt row [e][r0, r0 + L) is one gather of L query rows' element e.
+     * Copies the query tile transposed and pre-scaled by scale·log₂e, the rows' key ranges, and clears m and
+     * l; Ot counts as zero until the first key tile writes it ({@link Scratch#fresh}). A full tile goes
+     * through {@link Transposes} in blocks of 16 columns; the rest is gathered, each Qt row [e][r0, r0 + L)
+     * one gather of L query rows' element e.
      */
     private static void begin(Call c, Scratch s, int b, int h, int i0, int rows) {
         AttentionProblem p = c.p;
@@ -344,7 +349,18 @@ final class FlashAttention {
         }
         Arrays.fill(s.m, NEG_INF);
         Arrays.fill(s.l, 0f);
-        Arrays.fill(s.ot, 0, p.valueDim() * BQ, 0f);
+        // Ot is not cleared here: the first key tile's P·V writes it without reading it (no α·Ot to load),
+        // and a tile that no key tile reaches is cleared where Ot is read (clearIfFresh). In-process A/B,
+        // call by call: S = 512 attention 0.5 % faster, causal 0.9 %, S = 2048 unchanged.
+        s.fresh = true;
+    }
+
+    /** Zeros Ot if no key tile has written it since {@link #begin}. */
+    private static void clearIfFresh(Scratch s, int dv) {
+        if (s.fresh) {
+            Arrays.fill(s.ot, 0, dv * BQ, 0f);
+            s.fresh = false;
+        }
     }
 
     /** This thread's gather index of L rows {@code stride} apart. */
@@ -374,7 +390,10 @@ final class FlashAttention {
         maskAndMax(s, nk, j0, partial, dense, softcap);
         expAndSum(s, nk);
         // Ot = α·Ot + V·P: the rescale rides on the PV kernel's load of Ot
-        MicroKernels.colsA(c.v, c.vBase(b, h) + j0 * vss, vss, s.st, 0, nk, s.ot, 0, BQ, p.valueDim(), true, s.alpha);
+        boolean first = s.fresh;
+        s.fresh = false;
+        MicroKernels.colsA(c.v, c.vBase(b, h) + j0 * vss, vss, s.st, 0, nk, s.ot, 0, BQ, p.valueDim(), !first,
+                first ? null : s.alpha);
     }
 
     /** Transforms the score tile in place and updates the running max; leaves α and the safe max. */
@@ -462,6 +481,7 @@ final class FlashAttention {
      */
     private static void finish(Call c, Scratch s, int b, int h, int i0, int rows) {
         int dv = c.p.valueDim();
+        clearIfFresh(s, dv);
         int oBase = c.oBase(b, h);
         int oss = (int) c.oss;
         int[] index = rowIndex(BQ);
