@@ -63,4 +63,38 @@ class VMathTest {
             }
         }
     }
+
+    @Test
+    void exp2IsAccurateAndZeroBelowItsRange() {
+        // a dense grid over [−126, 127] (relative error against float64), then the lanes that must be exactly 0
+        int n = 2_530_000 / L * L;
+        float[] xs = new float[n];
+        for (int i = 0; i < n; i++) {
+            xs[i] = -126f + 253f * i / n;
+        }
+        float[] out = new float[L];
+        double worst = 0;
+        for (int i = 0; i < n; i += L) {
+            VMath.exp2(FloatVector.fromArray(F, xs, i)).intoArray(out, 0);
+            for (int j = 0; j < L; j++) {
+                double ref = Math.pow(2.0, xs[i + j]);
+                worst = Math.max(worst, Math.abs(out[j] - ref) / ref);
+            }
+        }
+        System.out.println("exp2 max relative error on [-126, 127]: " + worst);
+        assertTrue(worst <= 2.5e-7, "exp2 on [-126, 127]: max relative error " + worst);
+        float[] special = {Float.NEGATIVE_INFINITY, -Float.MAX_VALUE, -1e30f, -127f, -127.4f, -128f, -200f, Float.NaN};
+        float[] in = new float[L];
+        for (int j = 0; j < L; j++) {
+            in[j] = special[j % special.length];
+        }
+        VMath.exp2(FloatVector.fromArray(F, in, 0)).intoArray(out, 0);
+        for (int j = 0; j < L; j++) {
+            if (Float.isNaN(in[j])) {
+                assertTrue(Float.isNaN(out[j]), "exp2(NaN)");
+            } else {
+                assertEquals(0f, out[j], "exp2(" + in[j] + ")");
+            }
+        }
+    }
 }
