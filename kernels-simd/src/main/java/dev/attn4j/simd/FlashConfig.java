@@ -41,10 +41,12 @@ record FlashConfig(int keyTile, int splitBelowItems, int minKeysPerSplit, int ma
      * causal prefill), as do short rows.
      * <li>Splitting keys pays once there are fewer work items than a few per core; the split count
      * depends on the problem only, never on the thread count, so results are identical for any
-     * parallelism. Decode (its items are KV groups) splits into about 32 items in all, each split at
+     * parallelism. Decode (its items are KV groups) splits into about 16 items in all, each split at
      * least 512 keys: with the four-row decode kernels, each split's fixed cost (its merge, its softmax
-     * bookkeeping) outweighed finer balance (exhaustive tuning at B=1, H=32, KVH=8, Sk=4096, D=128: 4
-     * splits 1.10–1.12× faster than the 16 of the older rule, 256 keys each).
+     * bookkeeping) outweighed finer balance (exhaustive tuning at B=1, H=32, KVH=8, Sk=4096, D=128 on the
+     * Sapphire Rapids VM: 4 splits 1.10–1.12× faster than 16; on the Zen 5 VM, in-process A/B call by call,
+     * 2 splits 1.035–1.055× faster than 4 in five runs, 8 splits 0.93–0.95×; one split, 1.09×, would leave
+     * only 8 items to spread over the cores).
      * <li>Query tiles share each pass over K/V once there are enough of them: 8 with ≥ 128 tiles in all
      * (Bk 256), 4 with ≥ 64, so that ≥ 16 items remain to balance the threads.
      * </ul>
@@ -57,7 +59,7 @@ record FlashConfig(int keyTile, int splitBelowItems, int minKeysPerSplit, int ma
         int perItem = wide && tiles >= 128 ? 8 : tiles >= 64 ? 4 : 1;
         if (FlashAttention.decode(p)) {
             long groups = FlashAttention.unsplitItems(p);
-            int maxSplits = (int) Math.max(1, Math.min(16, (32 + groups - 1) / groups));
+            int maxSplits = (int) Math.max(1, Math.min(16, (16 + groups - 1) / groups));
             return new FlashConfig(keyTile, 16, 512, maxSplits, perItem);
         }
         return new FlashConfig(keyTile, 16, 256, 16, perItem);
