@@ -325,7 +325,9 @@ final class FlashAttention {
         if (rows == BQ) {
             int[] index = rowIndex(qss);
             int blocked = Transposes.AVAILABLE ? d / L * L : 0;
-            Arrays.fill(s.factor, scale);
+            if (blocked > 0) {
+                Arrays.fill(s.factor, scale);
+            }
             for (int rv = 0; rv < RV; rv++) {
                 int at = qBase + (i0 + rv * L) * qss;
                 for (int e = 0; e < blocked; e += L) {
@@ -432,30 +434,23 @@ final class FlashAttention {
         }
         for (int rv = 0; rv < RV; rv++) {
             int lo = rv * L;
-            FloatVector mx = FloatVector.broadcast(F, NEG_INF);
+            FloatVector mx = rewrite ? FloatVector.broadcast(F, NEG_INF) : FloatVector.fromArray(F, s.mUse, lo);
             FloatVector kb = FloatVector.fromArray(F, s.kb, lo);
             FloatVector ke = FloatVector.fromArray(F, s.ke, lo);
-            int jj = 0;
-            if (!rewrite) {
-                mx = FloatVector.fromArray(F, s.mUse, lo);
-                jj = nk;
-            }
-            for (; jj < nk; jj++) {
+            for (int jj = rewrite ? 0 : nk; jj < nk; jj++) {
                 int at = jj * BQ + lo;
                 FloatVector x = FloatVector.fromArray(F, st, at);
-                if (rewrite) {
-                    if (softcap > 0f) {
-                        x = VMath.tanh(x.mul(1f / softcap)).mul(softcap);
-                    }
-                    if (dense) {
-                        x = FloatVector.fromArray(F, s.bias, at).fma(FloatVector.broadcast(F, VMath.LOG2E), x);
-                    }
-                    if (partial) {
-                        FloatVector jv = FloatVector.broadcast(F, (float) (j0 + jj));
-                        x = x.blend(NEG_INF, jv.lt(kb).or(jv.lt(ke).not()));
-                    }
-                    x.intoArray(st, at);
+                if (softcap > 0f) {
+                    x = VMath.tanh(x.mul(1f / softcap)).mul(softcap);
                 }
+                if (dense) {
+                    x = FloatVector.fromArray(F, s.bias, at).fma(FloatVector.broadcast(F, VMath.LOG2E), x);
+                }
+                if (partial) {
+                    FloatVector jv = FloatVector.broadcast(F, (float) (j0 + jj));
+                    x = x.blend(NEG_INF, jv.lt(kb).or(jv.lt(ke).not()));
+                }
+                x.intoArray(st, at);
                 mx = VMath.max(mx, x);
             }
             FloatVector mOld = FloatVector.fromArray(F, s.m, lo);

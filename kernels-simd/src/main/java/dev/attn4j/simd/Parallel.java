@@ -101,11 +101,8 @@ final class Parallel {
          * core is kept busy after the call returns.
          */
         void await() {
-            long spinUntil = 0;
+            long spinUntil = System.nanoTime() + SPIN_NANOS;
             while (done.get() < n) {
-                if (spinUntil == 0) {
-                    spinUntil = System.nanoTime() + SPIN_NANOS;
-                }
                 if (System.nanoTime() < spinUntil) {
                     Thread.onSpinWait();
                 } else {

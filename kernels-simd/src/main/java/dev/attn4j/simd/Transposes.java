@@ -15,37 +15,33 @@ import jdk.incubator.vector.FloatVector;
 final class Transposes {
     /** Whether {@link #transpose16} can run: the vectors have 16 lanes. */
     static final boolean AVAILABLE = L == 16;
-    private static final FloatVector[] INDEX = AVAILABLE ? indexes() : null;
-    private static final FloatVector LO8 = AVAILABLE ? INDEX[0] : null;
-    private static final FloatVector HI8 = AVAILABLE ? INDEX[1] : null;
-    private static final FloatVector LO4 = AVAILABLE ? INDEX[2] : null;
-    private static final FloatVector HI4 = AVAILABLE ? INDEX[3] : null;
-    private static final FloatVector LO2 = AVAILABLE ? INDEX[4] : null;
-    private static final FloatVector HI2 = AVAILABLE ? INDEX[5] : null;
-    private static final FloatVector LO1 = AVAILABLE ? INDEX[6] : null;
-    private static final FloatVector HI1 = AVAILABLE ? INDEX[7] : null;
+    private static final FloatVector LO8 = index(8, false);
+    private static final FloatVector HI8 = index(8, true);
+    private static final FloatVector LO4 = index(4, false);
+    private static final FloatVector HI4 = index(4, true);
+    private static final FloatVector LO2 = index(2, false);
+    private static final FloatVector HI2 = index(2, true);
+    private static final FloatVector LO1 = index(1, false);
+    private static final FloatVector HI1 = index(1, true);
 
     private Transposes() {
     }
 
     /**
-     * Round h's permutes of a pair (x, y) of rows h apart: lanes with bit h clear keep x and take y's lanes
-     * h lower where it is set (LO); the others keep y and take x's lanes h higher (HI).
+     * Round h's permute of a pair (x, y) of rows h apart (null where not {@link #AVAILABLE}): LO keeps x
+     * where lane bit h is clear and takes y's lane h lower where it is set; HI keeps y where it is set and
+     * takes x's lane h higher where it is clear.
      */
-    private static FloatVector[] indexes() {
-        FloatVector[] index = new FloatVector[8];
-        int at = 0;
-        for (int h = 8; h >= 1; h /= 2) {
-            float[] lo = new float[16];
-            float[] hi = new float[16];
-            for (int j = 0; j < 16; j++) {
-                lo[j] = (j & h) == 0 ? j : 16 + j - h;
-                hi[j] = (j & h) == 0 ? j + h : 16 + j;
-            }
-            index[at++] = FloatVector.fromArray(F, lo, 0);
-            index[at++] = FloatVector.fromArray(F, hi, 0);
+    private static FloatVector index(int h, boolean high) {
+        if (!AVAILABLE) {
+            return null;
         }
-        return index;
+        float[] lanes = new float[16];
+        for (int j = 0; j < 16; j++) {
+            boolean clear = (j & h) == 0;
+            lanes[j] = high ? (clear ? j + h : 16 + j) : (clear ? j : 16 + j - h);
+        }
+        return FloatVector.fromArray(F, lanes, 0);
     }
 
     /**
