@@ -47,8 +47,14 @@ record FlashConfig(int keyTile, int splitBelowItems, int minKeysPerSplit, int ma
      * Sapphire Rapids VM: 4 splits 1.10–1.12× faster than 16; on the Zen 5 VM, in-process A/B call by call,
      * 2 splits 1.035–1.055× faster than 4 in five runs, 8 splits 0.93–0.95×; one split, 1.09×, would leave
      * only 8 items to spread over the cores).
-     * <li>Query tiles share each pass over K/V once there are enough of them: 8 with ≥ 128 tiles in all
-     * (Bk 256), 4 with ≥ 64, so that ≥ 16 items remain to balance the threads.
+     * <li>Query tiles share each pass over K/V once there are enough of them. With Bk 256 (every query tile
+     * of a head sees the same keys) a pass takes as many of a head's tiles as keep their Qt and Ot within
+     * 512 KiB of L2 (32 tiles at D = 64), while ≥ 4 items per thread remain for balance: in-process A/B
+     * against 8 tiles, call by call, S = 512 (16 tiles, a whole head) 1.010× and 1.014× warm, 1.018× and
+     * 1.035× after an eviction of the caches; S = 2048 (32) 1.065× and 1.068×, 64 tiles 1.073× and 1.016×;
+     * S = 4096 (32) 1.057×. A group runs each of its tiles through the same key tiles in the same order as
+     * alone, so the grouping, and with it the thread count here, does not change the result. Otherwise 4
+     * tiles with ≥ 64 in all, else 1.
      * </ul>
      */
     static FlashConfig forProblem(AttentionProblem p, Mask mask) {
@@ -56,7 +62,13 @@ record FlashConfig(int keyTile, int splitBelowItems, int minKeysPerSplit, int ma
         long tiles = (long) p.batch() * p.heads() * ((p.seqQ() + bq - 1) / bq);
         boolean wide = p.seqK() >= 512 && !diagonal(mask);
         int keyTile = wide ? 256 : 64;
-        int perItem = wide && tiles >= 128 ? 8 : tiles >= 64 ? 4 : 1;
+        int perItem = tiles >= 64 ? 4 : 1;
+        if (wide) {
+            long tileBytes = (long) (p.headDim() + p.valueDim()) * bq * Float.BYTES;
+            long fit = Math.max(1, (512 << 10) / tileBytes);
+            long balanced = Math.max(1, tiles / (4L * Parallel.threads()));
+            perItem = (int) Math.min(Math.min(fit, (p.seqQ() + bq - 1) / bq), balanced);
+        }
         if (FlashAttention.decode(p)) {
             long groups = FlashAttention.unsplitItems(p);
             int maxSplits = (int) Math.max(1, Math.min(16, (16 + groups - 1) / groups));

@@ -120,6 +120,10 @@ class SimdAttentionParityTest {
                 Mask.all(Mask.slidingWindow(100, 20, Alignment.topLeft()), boolMask(rnd, new int[] {600, 600}, 0.9))));
         list.add(bhsd("grouped tiles rect BR + lengths", AttentionProblem.of(2, 2, 2, 300, 700, 16), rnd, 1f,
                 Mask.all(Mask.causalBottomRight(), Mask.keyLengths(650, 200))));
+        // no diagonal mask, ≥ 512 keys: Bk 256 and as many of a head's query tiles per K/V pass as balance allows,
+        // the last tile of each head partial
+        list.add(bhsd("grouped wide tiles GQA 2/1 lengths + bool", AttentionProblem.of(1, 2, 1, 1000, 600, 32), rnd, 1f,
+                Mask.all(Mask.keyLengths(555), boolMask(rnd, new int[] {1000, 600}, 0.9))));
         // prefill with few query tiles against long keys: each tile's keys split across items, partial (m, l, O)
         // merged through their log-sum-exps (the tiles' maxima are in log₂ units, decode's natural)
         list.add(bhsd("prefill key split Sq=40 Sk=1500 causal BR + lengths", AttentionProblem.of(1, 2, 2, 40, 1500, 48),
@@ -215,6 +219,27 @@ class SimdAttentionParityTest {
         MemorySegment seg = arena.allocate(4L * data.length, 64);
         MemorySegment.copy(data, 0, seg, ValueLayout.JAVA_FLOAT, 0, data.length);
         return Tensor.of(seg, DType.FLOAT32, shape);
+    }
+
+    /** The default grouping follows the thread count, so it must not touch the result: 1 … 32 tiles per pass. */
+    @Test
+    void identicalForAnyQueryTileGrouping() {
+        Random rnd = new Random(SEED + 4);
+        Parallel par = new Parallel(null, 1);
+        for (Case c : List.of(
+                bhsd("wide", AttentionProblem.of(1, 2, 1, 1000, 600, 32), rnd, 1f, Mask.keyLengths(555)),
+                bhsd("causal", AttentionProblem.of(1, 2, 2, 700, 700, 24), rnd, 1f, Mask.causalTopLeft()))) {
+            FlashConfig base = FlashConfig.forProblem(c.p(), c.mask());
+            Tensor want = Tensor.zeros(c.p().outShape());
+            FlashAttention.run(c.p(), c.q(), c.k(), c.v(), c.mask(), want, null, par,
+                    new FlashConfig(base.keyTile(), base.splitBelowItems(), base.minKeysPerSplit(), base.maxSplits(), 1));
+            for (int per : new int[] {2, 3, 8, 32}) {
+                Tensor got = Tensor.zeros(c.p().outShape());
+                FlashAttention.run(c.p(), c.q(), c.k(), c.v(), c.mask(), got, null, par,
+                        new FlashConfig(base.keyTile(), base.splitBelowItems(), base.minKeysPerSplit(), base.maxSplits(), per));
+                assertArrayEquals(want.toFloatArray(), got.toFloatArray(), c.name() + ", " + per + " tiles per pass");
+            }
+        }
     }
 
     @Test
