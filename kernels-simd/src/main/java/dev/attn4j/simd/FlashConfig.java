@@ -9,7 +9,7 @@ import dev.attn4j.api.Mask;
  *
  * <p>The query tile is fixed by the micro-kernels at two vectors of rows ({@link FlashAttention#BQ}:
  * 32 rows at 512 bits). PERF-NOTES: Bq 32–64 with Bk 64 was best, Bk 128 ≈ 10 % slower — on the
- * prototype; here, with the output tile's rescale folded into the P·V kernel, Bk 256 wins without a
+ * prototype; here, with the output tile's rescale folded into the P·V kernel, Bk 512 wins without a
  * diagonal mask (see {@link #forProblem(AttentionProblem, Mask)}).
  *
  * @param keyTile           keys per tile (Bk), ≥ 1
@@ -33,10 +33,13 @@ record FlashConfig(int keyTile, int splitBelowItems, int minKeysPerSplit, int ma
     /**
      * The default table (ESTIMATE), each rule from a measurement on the development machine:
      * <ul>
-     * <li>Bk = 256 when no causal or sliding-window mask cuts the rows and there are ≥ 512 keys: the P·V
+     * <li>Bk = 512 when no causal or sliding-window mask cuts the rows and there are ≥ 512 keys: the P·V
      * kernel loads and stores the output tile once per key tile, and the online softmax's per-tile
-     * bookkeeping is paid once per 256 keys (exhaustive tuning at S = 512 and 2048, D = 64: Bk 256 with 8
-     * query tiles per pass 5–15 % faster than Bk 64 with 4). With a diagonal mask Bk stays 64: the tiles
+     * bookkeeping is paid once per 512 keys (exhaustive tuning at S = 512 and 2048, D = 64: Bk 256 with 8
+     * query tiles per pass 5–15 % faster than Bk 64 with 4; then, with the score tile shared by a pass's
+     * query tiles, in-process A/B call by call against Bk 256: S = 512 1.005–1.010× warm and after an
+     * eviction of the caches, S = 1024 1.011×, S = 2048 1.006× and 1.007×; D = 128 unchanged, 0.997× and
+     * 1.000×). With a diagonal mask Bk stays 64: the tiles
      * that cross the diagonal run in full, and larger ones waste more (Bk 256 measured 5–20 % slower on
      * causal prefill), as do short rows.
      * <li>Splitting keys pays once there are fewer work items than a few per core; the split count
@@ -47,9 +50,9 @@ record FlashConfig(int keyTile, int splitBelowItems, int minKeysPerSplit, int ma
      * Sapphire Rapids VM: 4 splits 1.10–1.12× faster than 16; on the Zen 5 VM, in-process A/B call by call,
      * 2 splits 1.035–1.055× faster than 4 in five runs, 8 splits 0.93–0.95×; one split, 1.09×, would leave
      * only 8 items to spread over the cores).
-     * <li>Query tiles share each pass over K/V once there are enough of them. With Bk 256 (every query tile
+     * <li>Query tiles share each pass over K/V once there are enough of them. Without a diagonal mask (every query tile
      * of a head sees the same keys) a pass takes as many of a head's tiles as keep their Qt and Ot within
-     * 512 KiB of L2 (32 tiles at D = 64), while ≥ 4 items per thread remain for balance: in-process A/B
+     * 512 KiB of L2 (32 tiles at D = 64), while ≥ 4 items per thread remain for balance (with Bk 256): in-process A/B
      * against 8 tiles, call by call, S = 512 (16 tiles, a whole head) 1.010× and 1.014× warm, 1.018× and
      * 1.035× after an eviction of the caches; S = 2048 (32) 1.065× and 1.068×, 64 tiles 1.073× and 1.016×;
      * S = 4096 (32) 1.057×. A group runs each of its tiles through the same key tiles in the same order as
@@ -61,7 +64,7 @@ record FlashConfig(int keyTile, int splitBelowItems, int minKeysPerSplit, int ma
         int bq = FlashAttention.BQ;
         long tiles = (long) p.batch() * p.heads() * ((p.seqQ() + bq - 1) / bq);
         boolean wide = p.seqK() >= 512 && !diagonal(mask);
-        int keyTile = wide ? 256 : 64;
+        int keyTile = wide ? 512 : 64;
         int perItem = tiles >= 64 ? 4 : 1;
         if (wide) {
             long tileBytes = (long) (p.headDim() + p.valueDim()) * bq * Float.BYTES;
@@ -74,7 +77,7 @@ record FlashConfig(int keyTile, int splitBelowItems, int minKeysPerSplit, int ma
             int maxSplits = (int) Math.max(1, Math.min(16, (16 + groups - 1) / groups));
             return new FlashConfig(keyTile, 16, 512, maxSplits, perItem);
         }
-        return new FlashConfig(keyTile, 16, 256, 16, perItem);
+        return new FlashConfig(keyTile, 16, Math.max(256, keyTile), 16, perItem);
     }
 
     /** Whether the mask cuts rows along a diagonal band (causal or sliding window, alone or composed). */

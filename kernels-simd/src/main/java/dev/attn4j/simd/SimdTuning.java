@@ -153,7 +153,7 @@ final class SimdTuning {
             // decode: the key tile only rounds the split boundaries (its passes use their own 64-key blocks)
             // and query tiles per item do not apply, so the knobs are the split count and size
             int[] tiles = FlashAttention.decode(p) ? (exhaustive ? new int[] {32, 64, 128, 256} : new int[] {64, 256})
-                    : exhaustive ? new int[] {16, 32, 48, 64, 96, 128, 192, 256} : new int[] {64, 128, 256};
+                    : exhaustive ? new int[] {16, 32, 48, 64, 96, 128, 192, 256, 512} : new int[] {64, 128, 256, 512};
             int[] minKeys = splits() ? (exhaustive ? new int[] {64, 128, 256, 512, 1024} : new int[] {128, 256, 512})
                     : new int[] {e.minKeysPerSplit()};
             int[] maxSplits = splits() ? (exhaustive ? new int[] {2, 4, 8, 16, 32, 64} : new int[] {8, 16, 32})
