@@ -15,11 +15,8 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.Blackhole;
-import org.openjdk.jmh.infra.IterationParams;
-import org.openjdk.jmh.runner.IterationType;
 
 /**
  * {@link AttentionBenchmark}'s fused attention, ours and ONNX Runtime's alternating within every op
@@ -35,7 +32,7 @@ import org.openjdk.jmh.runner.IterationType;
 @Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Xmx6g"})
 @Warmup(iterations = 6, time = 2)
 @Measurement(iterations = 8, time = 2)
-public class PairedAttentionBenchmark {
+public class PairedAttentionBenchmark extends PairedCalls {
     @Param({"512", "2048"})
     public int seqLen;
     @Param({"false", "true"})
@@ -43,10 +40,6 @@ public class PairedAttentionBenchmark {
     /** ONNX Runtime's spin-waiting threads, off by default here (see the class comment). */
     @Param({"false"})
     public boolean ortSpinning;
-
-    private AttentionCall ours;
-    private AttentionCall peer;
-    private PairedTimes times;
 
     @Setup(Level.Trial)
     public void setup() throws OrtException {
@@ -59,31 +52,8 @@ public class PairedAttentionBenchmark {
                 + (causal ? " causal" : "") + ": simd against ONNX Runtime" + (ortSpinning ? "" : " (no spinning)"));
     }
 
-    @TearDown(Level.Iteration)
-    public void endIteration(IterationParams params) {
-        times.endIteration(params.getType() == IterationType.MEASUREMENT);
-    }
-
-    @TearDown(Level.Trial)
-    public void tearDown() throws OrtException {
-        times.report();
-        ours.close();
-        peer.close();
-    }
-
     @Benchmark
     public void pair(Blackhole bh) throws OrtException {
-        AttentionCall first = times.oursFirst() ? ours : peer;
-        AttentionCall second = first == ours ? peer : ours;
-        long t0 = System.nanoTime();
-        first.run(bh);
-        long t1 = System.nanoTime();
-        second.run(bh);
-        long t2 = System.nanoTime();
-        if (first == ours) {
-            times.add(t1 - t0, t2 - t1);
-        } else {
-            times.add(t2 - t1, t1 - t0);
-        }
+        timePair(bh);
     }
 }

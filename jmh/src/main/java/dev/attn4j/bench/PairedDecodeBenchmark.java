@@ -15,17 +15,14 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.Blackhole;
-import org.openjdk.jmh.infra.IterationParams;
-import org.openjdk.jmh.runner.IterationType;
 
 /**
  * {@link DecodeBenchmark}'s GQA decode step (B=1, H=32, KVH=8, Sk=4096, D=128), ours and a peer alternating
- * within every op ({@link PairedTimes}): {@code peer=reference} is the issue's "× the reference backend" without
+ * within every op ({@link PairedTimes}): {@code against=reference} is the issue's "× the reference backend" without
  * the drift between separate trials (the float64 reference is compute-bound, our step memory-bound, and this
- * VM moves both, separately, by tens of percent from one trial to the next); {@code peer=ort} is ONNX
+ * VM moves both, separately, by tens of percent from one trial to the next); {@code against=ort} is ONNX
  * Runtime's {@code Attention} op with its spin-waiting off. Each side has its own copy of the inputs, as in
  * the separate benchmark, so each call finds its KV cache where the other's call left the caches.
  */
@@ -35,48 +32,21 @@ import org.openjdk.jmh.runner.IterationType;
 @Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Xmx6g"})
 @Warmup(iterations = 5, time = 2)
 @Measurement(iterations = 8, time = 2)
-public class PairedDecodeBenchmark {
+public class PairedDecodeBenchmark extends PairedCalls {
     @Param({"reference", "ort"})
-    public String peer;
-
-    private AttentionCall ours;
-    private AttentionCall theirs;
-    private PairedTimes times;
+    public String against;
 
     @Setup(Level.Trial)
     public void setup() throws OrtException {
         AttentionProblem p = AttentionProblem.of(1, 32, 8, 1, 4096, 128);
         ours = new AttentionCall("simd", p, Mask.none(), false, 7, 1);
-        theirs = new AttentionCall(peer.equals("ort") ? "ort-nospin" : peer, p, Mask.none(), false, 7, 1);
+        peer = new AttentionCall(against.equals("ort") ? "ort-nospin" : against, p, Mask.none(), false, 7, 1);
         times = new PairedTimes("decode B=1 H=32 KVH=8 Sk=4096 D=128: simd against "
-                + (peer.equals("ort") ? "ONNX Runtime (no spinning)" : "the " + peer + " backend"));
-    }
-
-    @TearDown(Level.Iteration)
-    public void endIteration(IterationParams params) {
-        times.endIteration(params.getType() == IterationType.MEASUREMENT);
-    }
-
-    @TearDown(Level.Trial)
-    public void tearDown() throws OrtException {
-        times.report();
-        ours.close();
-        theirs.close();
+                + (against.equals("ort") ? "ONNX Runtime (no spinning)" : "the " + against + " backend"));
     }
 
     @Benchmark
     public void pair(Blackhole bh) throws OrtException {
-        AttentionCall first = times.oursFirst() ? ours : theirs;
-        AttentionCall second = first == ours ? theirs : ours;
-        long t0 = System.nanoTime();
-        first.run(bh);
-        long t1 = System.nanoTime();
-        second.run(bh);
-        long t2 = System.nanoTime();
-        if (first == ours) {
-            times.add(t1 - t0, t2 - t1);
-        } else {
-            times.add(t2 - t1, t1 - t0);
-        }
+        timePair(bh);
     }
 }
