@@ -78,25 +78,6 @@ final class AttentionCall implements AutoCloseable {
         }
     }
 
-    /**
-     * One op of a paired benchmark: {@code ours} and {@code peer} each run once, in the order
-     * {@code times} chooses, each call timed on its own and added to {@code times}.
-     */
-    static void timePair(AttentionCall ours, AttentionCall peer, PairedTimes times, Blackhole bh) throws OrtException {
-        AttentionCall first = times.oursFirst() ? ours : peer;
-        AttentionCall second = first == ours ? peer : ours;
-        long t0 = System.nanoTime();
-        first.run(bh);
-        long t1 = System.nanoTime();
-        second.run(bh);
-        long t2 = System.nanoTime();
-        if (first == ours) {
-            times.add(t1 - t0, t2 - t1);
-        } else {
-            times.add(t2 - t1, t1 - t0);
-        }
-    }
-
     @Override
     public void close() throws OrtException {
         if (ort != null) {

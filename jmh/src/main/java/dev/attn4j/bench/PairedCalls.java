@@ -9,7 +9,7 @@ import org.openjdk.jmh.runner.IterationType;
 
 /**
  * What the paired attention and decode benchmarks share: our call and the peer's, made by the subclass's
- * setup, timed one after the other within every op ({@link AttentionCall#timePair}), the iteration's ratio
+ * setup, timed one after the other within every op ({@link #timePair}), the iteration's ratio
  * recorded when a measurement iteration ends and the trial's report printed when it ends.
  */
 abstract class PairedCalls {
@@ -29,8 +29,19 @@ abstract class PairedCalls {
         peer.close();
     }
 
-    /** One op: both calls, each timed. */
+    /** One op: both calls, in the order {@code times} chooses, each timed on its own. */
     void timePair(Blackhole bh) throws OrtException {
-        AttentionCall.timePair(ours, peer, times, bh);
+        AttentionCall first = times.oursFirst() ? ours : peer;
+        AttentionCall second = first == ours ? peer : ours;
+        long t0 = System.nanoTime();
+        first.run(bh);
+        long t1 = System.nanoTime();
+        second.run(bh);
+        long t2 = System.nanoTime();
+        if (first == ours) {
+            times.add(t1 - t0, t2 - t1);
+        } else {
+            times.add(t2 - t1, t1 - t0);
+        }
     }
 }

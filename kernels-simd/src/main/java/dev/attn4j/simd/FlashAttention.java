@@ -242,14 +242,15 @@ final class FlashAttention {
         int hi = 0;
         for (int t = 0; t < n; t++) {
             Scratch s = slots[t];
-            s.ensure(p.headDim(), p.valueDim(), bk);
             if (t > 0) {
                 // one score tile for all the group's query tiles: it lives only within a step, and one buffer
                 // stays in L1 where eight took turns through L2 (in-process A/B, call by call, S = 512:
-                // 1.017×, 1.021×, and 1.018–1.026× after an eviction of the caches)
+                // 1.017×, 1.021×, and 1.018–1.026× after an eviction of the caches); shared before ensure, which
+                // then finds it large enough
                 s.st = slots[0].st;
                 s.bias = slots[0].bias;
             }
+            s.ensure(p.headDim(), p.valueDim(), bk);
             int i0 = (t0 + t) * BQ;
             int rows = Math.min(BQ, p.seqQ() - i0);
             begin(c, s, b, h, i0, rows);

@@ -52,7 +52,7 @@ record FlashConfig(int keyTile, int splitBelowItems, int minKeysPerSplit, int ma
      * only 8 items to spread over the cores).
      * <li>Query tiles share each pass over K/V once there are enough of them. Without a diagonal mask (every query tile
      * of a head sees the same keys) a pass takes as many of a head's tiles as keep their Qt and Ot within
-     * 512 KiB of L2 (32 tiles at D = 64), while ≥ 4 items per thread remain for balance (with Bk 256): in-process A/B
+     * 512 KiB of L2 (32 tiles at D = 64), while ≥ 4 items per thread remain for balance (measured with Bk 256): in-process A/B
      * against 8 tiles, call by call, S = 512 (16 tiles, a whole head) 1.010× and 1.014× warm, 1.018× and
      * 1.035× after an eviction of the caches; S = 2048 (32) 1.065× and 1.068×, 64 tiles 1.073× and 1.016×;
      * S = 4096 (32) 1.057×. A group runs each of its tiles through the same key tiles in the same order as
@@ -62,7 +62,8 @@ record FlashConfig(int keyTile, int splitBelowItems, int minKeysPerSplit, int ma
      */
     static FlashConfig forProblem(AttentionProblem p, Mask mask) {
         int bq = FlashAttention.BQ;
-        long tiles = (long) p.batch() * p.heads() * ((p.seqQ() + bq - 1) / bq);
+        int tilesPerHead = (p.seqQ() + bq - 1) / bq;
+        long tiles = (long) p.batch() * p.heads() * tilesPerHead;
         boolean wide = p.seqK() >= 512 && !diagonal(mask);
         int keyTile = wide ? 512 : 64;
         int perItem = tiles >= 64 ? 4 : 1;
@@ -70,7 +71,7 @@ record FlashConfig(int keyTile, int splitBelowItems, int minKeysPerSplit, int ma
             long tileBytes = (long) (p.headDim() + p.valueDim()) * bq * Float.BYTES;
             long fit = Math.max(1, (512 << 10) / tileBytes);
             long balanced = Math.max(1, tiles / (4L * Parallel.threads()));
-            perItem = (int) Math.min(Math.min(fit, (p.seqQ() + bq - 1) / bq), balanced);
+            perItem = (int) Math.min(Math.min(fit, tilesPerHead), balanced);
         }
         if (FlashAttention.decode(p)) {
             long groups = FlashAttention.unsplitItems(p);

@@ -266,7 +266,7 @@ final class SimdTuning {
             // the thread split only matters when the row tiles alone are too few items for the threads
             int rowTiles = (m + 47) / 48;
             boolean few = rowTiles < 4 * par.parallelism();
-            int[] splits = exhaustive ? new int[] {1, 2, 4, 8, 16, 32} : few ? new int[] {2, 4, 8} : new int[] {4};
+            int[] splits = exhaustive ? new int[] {1, 2, 4, 8} : few ? new int[] {2, 4, 8} : new int[] {4};
             // the micro-kernel shape: every shape in EXHAUSTIVE; MEASURE adds the 8-row kernel at the
             // default blocking only (alone, 12 × 2, 8 × 3, 6 × 4 and 14 × 2 tiles timed alike here)
             int[] shapes = exhaustive ? new int[] {12, 8, 4} : new int[] {12};

@@ -120,7 +120,7 @@ class SimdAttentionParityTest {
                 Mask.all(Mask.slidingWindow(100, 20, Alignment.topLeft()), boolMask(rnd, new int[] {600, 600}, 0.9))));
         list.add(bhsd("grouped tiles rect BR + lengths", AttentionProblem.of(2, 2, 2, 300, 700, 16), rnd, 1f,
                 Mask.all(Mask.causalBottomRight(), Mask.keyLengths(650, 200))));
-        // no diagonal mask, ≥ 512 keys: Bk 256 and as many of a head's query tiles per K/V pass as balance allows,
+        // no diagonal mask, ≥ 512 keys: Bk 512 and as many of a head's query tiles per K/V pass as balance allows,
         // the last tile of each head partial
         list.add(bhsd("grouped wide tiles GQA 2/1 lengths + bool", AttentionProblem.of(1, 2, 1, 1000, 600, 32), rnd, 1f,
                 Mask.all(Mask.keyLengths(555), boolMask(rnd, new int[] {1000, 600}, 0.9))));
