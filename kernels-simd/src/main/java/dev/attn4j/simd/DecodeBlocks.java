@@ -147,12 +147,17 @@ final class DecodeBlocks {
      * eight. Each sum is the same butterfly as {@link #tree1}'s (every lane of an all-reduce butterfly holds
      * the same bits), so scores do not depend on the kernel. Four keys at a time (sixteen accumulators) pushed
      * the method past C2's node-count inlining cutoff and left half the butterfly out of line, 2× slower.
-     * Other species and an odd last key go to {@link #scores4}; D = 8·L to {@link #scores2Held8}, twice.
+     * Other species and an odd last key go to {@link #scores4}; d = 8·L to {@link #scores2Held8}, twice, and
+     * d = 4·L to {@link #scores4Held4}.
      */
     static void scores4x2(float[] q, int qAt, int qStep, float[] k, int kAt, int kss, int d, float[] sc, int sAt,
                           int sStep, int n, float[] lanes) {
         if (L != 16) {
             scores4(q, qAt, qStep, k, kAt, kss, d, sc, sAt, sStep, n, lanes);
+            return;
+        }
+        if (d == 4 * L) {
+            scores4Held4(q, qAt, qStep, k, kAt, kss, sc, sAt, sStep, n, lanes);
             return;
         }
         if (d == 8 * L) {
@@ -241,6 +246,102 @@ final class DecodeBlocks {
         }
         if (j < n) {
             scores4(q, qAt, qStep, k, kAt + j * kss, kss, d, sc, sAt + j, sStep, n - j, lanes);
+        }
+    }
+
+    /**
+     * {@link #scores4x2}'s case d = 4·L at 512 bits (D = 64): all four rows' q vectors (sixteen) held in
+     * registers, two keys at a time, so the loop loads only K (8 vectors per 32 FMAs against 24). The same
+     * FMA order and butterfly as {@link #scores4x2}, so the same bits. In-process A/B of the whole GQA decode
+     * step at D = 64 (B=1 H=32 KVH=8 Sk=4096), call by call: 1.06× and 1.08× warm, 1.01× after a cache eviction.
+     */
+    private static void scores4Held4(float[] q, int qAt, int qStep, float[] k, int kAt, int kss, float[] sc, int sAt,
+                                     int sStep, int n, float[] lanes) {
+        FloatVector p0 = FloatVector.fromArray(F, q, qAt + 0 * qStep + 0 * L);
+        FloatVector p1 = FloatVector.fromArray(F, q, qAt + 0 * qStep + 1 * L);
+        FloatVector p2 = FloatVector.fromArray(F, q, qAt + 0 * qStep + 2 * L);
+        FloatVector p3 = FloatVector.fromArray(F, q, qAt + 0 * qStep + 3 * L);
+        FloatVector r0 = FloatVector.fromArray(F, q, qAt + 1 * qStep + 0 * L);
+        FloatVector r1 = FloatVector.fromArray(F, q, qAt + 1 * qStep + 1 * L);
+        FloatVector r2 = FloatVector.fromArray(F, q, qAt + 1 * qStep + 2 * L);
+        FloatVector r3 = FloatVector.fromArray(F, q, qAt + 1 * qStep + 3 * L);
+        FloatVector t0 = FloatVector.fromArray(F, q, qAt + 2 * qStep + 0 * L);
+        FloatVector t1 = FloatVector.fromArray(F, q, qAt + 2 * qStep + 1 * L);
+        FloatVector t2 = FloatVector.fromArray(F, q, qAt + 2 * qStep + 2 * L);
+        FloatVector t3 = FloatVector.fromArray(F, q, qAt + 2 * qStep + 3 * L);
+        FloatVector u0 = FloatVector.fromArray(F, q, qAt + 3 * qStep + 0 * L);
+        FloatVector u1 = FloatVector.fromArray(F, q, qAt + 3 * qStep + 1 * L);
+        FloatVector u2 = FloatVector.fromArray(F, q, qAt + 3 * qStep + 2 * L);
+        FloatVector u3 = FloatVector.fromArray(F, q, qAt + 3 * qStep + 3 * L);
+        FloatVector zero = FloatVector.zero(F);
+        int j = 0;
+        for (; j + 2 <= n; j += 2) {
+            int k0 = kAt + j * kss;
+            int k1 = k0 + kss;
+            FloatVector x0 = FloatVector.fromArray(F, k, k0);
+            FloatVector x1 = FloatVector.fromArray(F, k, k1);
+            FloatVector a00 = p0.fma(x0, zero);
+            FloatVector a01 = p0.fma(x1, zero);
+            FloatVector a10 = r0.fma(x0, zero);
+            FloatVector a11 = r0.fma(x1, zero);
+            FloatVector a20 = t0.fma(x0, zero);
+            FloatVector a21 = t0.fma(x1, zero);
+            FloatVector a30 = u0.fma(x0, zero);
+            FloatVector a31 = u0.fma(x1, zero);
+            x0 = FloatVector.fromArray(F, k, k0 + 1 * L);
+            x1 = FloatVector.fromArray(F, k, k1 + 1 * L);
+            a00 = p1.fma(x0, a00);
+            a01 = p1.fma(x1, a01);
+            a10 = r1.fma(x0, a10);
+            a11 = r1.fma(x1, a11);
+            a20 = t1.fma(x0, a20);
+            a21 = t1.fma(x1, a21);
+            a30 = u1.fma(x0, a30);
+            a31 = u1.fma(x1, a31);
+            x0 = FloatVector.fromArray(F, k, k0 + 2 * L);
+            x1 = FloatVector.fromArray(F, k, k1 + 2 * L);
+            a00 = p2.fma(x0, a00);
+            a01 = p2.fma(x1, a01);
+            a10 = r2.fma(x0, a10);
+            a11 = r2.fma(x1, a11);
+            a20 = t2.fma(x0, a20);
+            a21 = t2.fma(x1, a21);
+            a30 = u2.fma(x0, a30);
+            a31 = u2.fma(x1, a31);
+            x0 = FloatVector.fromArray(F, k, k0 + 3 * L);
+            x1 = FloatVector.fromArray(F, k, k1 + 3 * L);
+            a00 = p3.fma(x0, a00);
+            a01 = p3.fma(x1, a01);
+            a10 = r3.fma(x0, a10);
+            a11 = r3.fma(x1, a11);
+            a20 = t3.fma(x0, a20);
+            a21 = t3.fma(x1, a21);
+            a30 = u3.fma(x0, a30);
+            a31 = u3.fma(x1, a31);
+            // scores4x2's butterfly, written out (a helper would fall out of line here too)
+            FloatVector z0 = a00.blend(a01, UPPER_HALF).add(a01.blend(a00, UPPER_HALF).rearrange(SWAP_HALF));
+            FloatVector z1 = a10.blend(a11, UPPER_HALF).add(a11.blend(a10, UPPER_HALF).rearrange(SWAP_HALF));
+            FloatVector z2 = a20.blend(a21, UPPER_HALF).add(a21.blend(a20, UPPER_HALF).rearrange(SWAP_HALF));
+            FloatVector z3 = a30.blend(a31, UPPER_HALF).add(a31.blend(a30, UPPER_HALF).rearrange(SWAP_HALF));
+            z0 = z0.blend(z1, UPPER_QUARTER).add(z1.blend(z0, UPPER_QUARTER).rearrange(SWAP_QUARTER));
+            z2 = z2.blend(z3, UPPER_QUARTER).add(z3.blend(z2, UPPER_QUARTER).rearrange(SWAP_QUARTER));
+            z0 = z0.blend(z2, UPPER_EIGHTH).add(z2.blend(z0, UPPER_EIGHTH).rearrange(SWAP_EIGHTH));
+            z0.add(z0.rearrange(SWAP_SIXTEENTH)).intoArray(lanes, 0);
+            int at = sAt + j;
+            sc[at] = lanes[0];
+            sc[at + 1] = lanes[8];
+            at += sStep;
+            sc[at] = lanes[4];
+            sc[at + 1] = lanes[12];
+            at += sStep;
+            sc[at] = lanes[2];
+            sc[at + 1] = lanes[10];
+            at += sStep;
+            sc[at] = lanes[6];
+            sc[at + 1] = lanes[14];
+        }
+        if (j < n) {
+            scores4(q, qAt, qStep, k, kAt + j * kss, kss, 4 * L, sc, sAt + j, sStep, n - j, lanes);
         }
     }
 
