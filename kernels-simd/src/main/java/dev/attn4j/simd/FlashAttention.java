@@ -573,6 +573,9 @@ final class FlashAttention {
 
     private static final ThreadLocal<DecodeScratch> DECODE_SCRATCH = ThreadLocal.withInitial(DecodeScratch::new);
 
+    /** {@link #merge}'s split weights and row accumulator, per thread. */
+    private static final ThreadLocal<double[]> MERGE_SCRATCH = ThreadLocal.withInitial(() -> new double[0]);
+
     /**
      * Decode: the (≤ DECODE_ROWS) rows of every query head of KV group (b, g) over one split of the keys,
      * lanes along the head dims. Three passes over the split, the first and last blocked by key tiles
@@ -755,9 +758,17 @@ final class FlashAttention {
         int stride = c.partialRows;
         int n = dv * stride;
         float[] part = c.partials;
-        double[] w = new double[c.splits];
+        // per-thread scratch: a decode call merges every head, and two arrays per head were most of its
+        // allocation (47 KB per call at B=1 H=32 D=128)
+        double[] scratch = MERGE_SCRATCH.get();
+        if (scratch.length < c.splits + dv) {
+            scratch = new double[c.splits + dv];
+            MERGE_SCRATCH.set(scratch);
+        }
+        double[] w = scratch; // [0, splits)
         double unit = c.maxUnit();
-        double[] acc = new double[dv];
+        double[] acc = scratch; // [splits, splits + dv)
+        int a0 = c.splits;
         int oBase = c.oBase(b, h);
         int oss = (int) c.oss;
         for (int r = 0; r < rows; r++) {
@@ -766,7 +777,7 @@ final class FlashAttention {
                 mMax = Math.max(mMax, part[partialIndex(c, b, h, qt, sp) + n + r]);
             }
             double l = 0.0;
-            Arrays.fill(acc, 0.0);
+            Arrays.fill(acc, a0, a0 + dv, 0.0);
             if (mMax != Double.NEGATIVE_INFINITY) {
                 for (int sp = 0; sp < c.splits; sp++) {
                     int at = partialIndex(c, b, h, qt, sp);
@@ -775,14 +786,14 @@ final class FlashAttention {
                     l += w[sp] * ls;
                     if (w[sp] != 0.0) {
                         for (int e = 0; e < dv; e++) {
-                            acc[e] += w[sp] * part[at + e * stride + r];
+                            acc[a0 + e] += w[sp] * part[at + e * stride + r];
                         }
                     }
                 }
             }
             int at = oBase + (i0 + r) * oss;
             for (int e = 0; e < dv; e++) {
-                c.o[at + e] = l > 0.0 ? (float) (acc[e] / l) : 0f;
+                c.o[at + e] = l > 0.0 ? (float) (acc[a0 + e] / l) : 0f;
             }
             if (c.lse != null) {
                 c.lse.setFloat(c.lse.indexOf(b, h, i0 + r), l > 0.0 ? (float) (mMax * unit + Math.log(l)) : NEG_INF);

@@ -132,14 +132,19 @@ final class Scores {
         });
     }
 
+    /** The index of scores[b, h, i, 0] ({@code indexOf}'s varargs allocated an int[] per row). */
+    private static long rowBase(Tensor scores, int b, int h, int i) {
+        return scores.offset() + b * scores.stride(0) + h * scores.stride(1) + i * scores.stride(2);
+    }
+
     /** Applies {@link RowSoftmax#maskedRow} to row (b, h, i) of {@code scores}, in place or through {@code tmp}. */
     private static void transformRow(Tensor scores, float[] sa, int b, int h, int i, int sk, float[] tmp,
                                      int kb, int ke, float scale, float softcap, float[] bias, boolean softmax) {
         if (sa != null) {
-            RowSoftmax.maskedRow(sa, (int) scores.indexOf(b, h, i, 0), sk, kb, ke, scale, softcap, bias, 0, softmax);
+            RowSoftmax.maskedRow(sa, (int) rowBase(scores, b, h, i), sk, kb, ke, scale, softcap, bias, 0, softmax);
             return;
         }
-        long base = scores.indexOf(b, h, i, 0);
+        long base = rowBase(scores, b, h, i);
         long step = scores.stride(3);
         for (int j = 0; j < sk; j++) {
             tmp[j] = scores.getFloat(base + j * step);

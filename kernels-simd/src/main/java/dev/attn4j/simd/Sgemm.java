@@ -104,7 +104,8 @@ final class Sgemm {
                     for (; kk <= k - L; kk += L) {
                         acc0 = FloatVector.fromArray(F, aa, ar + kk).fma(FloatVector.fromArray(F, bb, bc + kk), acc0);
                     }
-                    float s = VMath.sum(acc0.add(acc1), lanes);
+                    acc0.add(acc1).intoArray(lanes, 0);
+                    float s = VMath.sumLanes(lanes);
                     for (; kk < k; kk++) {
                         s = Math.fma(aa[ar + kk], bb[bc + kk], s);
                     }

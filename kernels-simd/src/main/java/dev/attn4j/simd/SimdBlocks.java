@@ -91,6 +91,15 @@ final class SimdBlocks implements BlockKernels {
 
     // ------------------------------------------------------------------ layer norm
 
+    /** t broadcast to {@code inner} as n dense floats: t's own array when it already is that (no copy per call). */
+    private static float[] dense(Tensor t, int[] inner, int n) {
+        float[] a = t.array();
+        if (a != null && t.offset() == 0 && a.length == n && t.isContiguous() && Arrays.equals(t.shape(), inner)) {
+            return a;
+        }
+        return t.broadcastTo(inner).toFloatArray();
+    }
+
     @Override
     public void layerNorm(Tensor x, int axis, Tensor scale, Tensor bias, float epsilon, Tensor y, Tensor mean,
                           Tensor invStdDev) {
@@ -103,8 +112,8 @@ final class SimdBlocks implements BlockKernels {
         }
         Tensor xc = x.array() != null && x.isContiguous() ? x : Copies.heap(x);
         Tensor yc = y.array() != null && y.isContiguous() ? y : Tensor.zeros(shape);
-        float[] s = scale.broadcastTo(inner).toFloatArray();
-        float[] bb = bias == null ? null : bias.broadcastTo(inner).toFloatArray();
+        float[] s = dense(scale, inner, n);
+        float[] bb = bias == null ? null : dense(bias, inner, n);
         float[] mu = new float[groups];
         float[] inv = new float[groups];
         float[] xa = xc.array();
@@ -136,7 +145,9 @@ final class SimdBlocks implements BlockKernels {
             for (; i < F.loopBound(len); i += L) {
                 acc = acc.add(FloatVector.fromArray(F, x, xo + b0 + i));
             }
-            double part = VMath.sum(acc, new float[L]);
+            float[] lanes = VMath.lanes();
+            acc.intoArray(lanes, 0);
+            double part = VMath.sumLanes(lanes);
             for (; i < len; i++) {
                 part += x[xo + b0 + i];
             }
@@ -153,7 +164,9 @@ final class SimdBlocks implements BlockKernels {
                 FloatVector d = FloatVector.fromArray(F, x, xo + b0 + i).sub(mv);
                 acc = d.fma(d, acc);
             }
-            double part = VMath.sum(acc, new float[L]);
+            float[] lanes = VMath.lanes();
+            acc.intoArray(lanes, 0);
+            double part = VMath.sumLanes(lanes);
             for (; i < len; i++) {
                 double d = x[xo + b0 + i] - m;
                 part += d * d;

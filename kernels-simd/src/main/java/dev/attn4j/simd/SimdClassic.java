@@ -147,7 +147,8 @@ final class SimdClassic implements ClassicKernels {
                     FloatVector a = FloatVector.fromArray(F, x, off + j);
                     acc = a.fma(a, acc);
                 }
-                double ss = VMath.sum(acc, lanes);
+                acc.intoArray(lanes, 0);
+                double ss = VMath.sumLanes(lanes);
                 for (; j < d; j++) {
                     ss += (double) x[off + j] * x[off + j];
                 }

@@ -114,12 +114,22 @@ final class VMath {
         return (float) StrictMath.tanh(x);
     }
 
+    /** This thread's buffer of L floats, for {@link #sumLanes}. */
+    static float[] lanes() {
+        return LANES.get();
+    }
+
+    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[Vec.L]);
+
     /**
-     * The lanes' sum in lane order. {@code reduceLanes(ADD)} leaves the order unspecified, and the
-     * interpreter and C2 do differ in the last bit, which would make results depend on JIT state.
+     * The sum of tmp[0, L) in lane order, after the caller stored its vector there ({@code v.intoArray(tmp, 0)}).
+     * {@code reduceLanes(ADD)} leaves the order unspecified, and the interpreter and C2 do differ in the last
+     * bit, which would make results depend on JIT state. The vector stays in the caller: a helper taking it
+     * as an argument boxed it wherever C2 left the call out of line (NodeCountInliningCutoff in the large
+     * kernels: the decode's row softmax allocated 12 KB per call that way), and its {@code new float[L]}
+     * then escaped too.
      */
-    static float sum(FloatVector v, float[] tmp) {
-        v.intoArray(tmp, 0);
+    static float sumLanes(float[] tmp) {
         float s = 0f;
         for (int i = 0; i < Vec.L; i++) {
             s += tmp[i];
