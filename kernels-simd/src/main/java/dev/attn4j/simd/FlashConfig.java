@@ -43,13 +43,15 @@ record FlashConfig(int keyTile, int splitBelowItems, int minKeysPerSplit, int ma
      * that cross the diagonal run in full, and larger ones waste more (Bk 256 measured 5–20 % slower on
      * causal prefill), as do short rows.
      * <li>Splitting keys pays once there are fewer work items than a few per core; the split count
-     * depends on the problem only, never on the thread count, so results are identical for any
-     * parallelism. Decode (its items are KV groups) splits into about 16 items in all, each split at
-     * least 512 keys: with the four-row decode kernels, each split's fixed cost (its merge, its softmax
-     * bookkeeping) outweighed finer balance (exhaustive tuning at B=1, H=32, KVH=8, Sk=4096, D=128 on the
-     * Sapphire Rapids VM: 4 splits 1.10–1.12× faster than 16; on the Zen 5 VM, in-process A/B call by call,
-     * 2 splits 1.035–1.055× faster than 4 in five runs, 8 splits 0.93–0.95×; one split, 1.09×, would leave
-     * only 8 items to spread over the cores).
+     * depends on the problem and the machine's core count ({@code availableProcessors}), never on the
+     * thread count a call runs with ({@code -Dattn4j.threads}, the executor), so on one machine results
+     * are identical for any parallelism (across machines they already differ with the vector width).
+     * Decode (its items are KV groups) splits into about four items per core, at most 16 splits, each at
+     * least 512 keys: every split restarts the K and V streams and has its own merge, a cost finer balance
+     * did not repay (B=1, H=32, KVH=8, Sk=4096, D=128, in-process A/B call by call on the 2-core Zen 5 VM:
+     * one thread, 4 and 8 splits 1.037× and 1.075–1.085× slower than one; two threads, 2 splits — the
+     * former 16-item rule — 1.04–1.06× slower than one, warm and after a cache eviction; exhaustive tuning
+     * on the Sapphire Rapids VM: 4 splits 1.10–1.12× faster than 16).
      * <li>Query tiles share each pass over K/V once there are enough of them. Without a diagonal mask (every query tile
      * of a head sees the same keys) a pass takes as many of a head's tiles as keep their Qt and Ot within
      * 512 KiB of L2 (32 tiles at D = 64), while ≥ 4 items per thread remain for balance (measured with Bk 256): in-process A/B
@@ -75,7 +77,8 @@ record FlashConfig(int keyTile, int splitBelowItems, int minKeysPerSplit, int ma
         }
         if (FlashAttention.decode(p)) {
             long groups = FlashAttention.unsplitItems(p);
-            int maxSplits = (int) Math.max(1, Math.min(16, (16 + groups - 1) / groups));
+            long items = 4L * Runtime.getRuntime().availableProcessors();
+            int maxSplits = (int) Math.max(1, Math.min(16, (items + groups - 1) / groups));
             return new FlashConfig(keyTile, 16, 512, maxSplits, perItem);
         }
         return new FlashConfig(keyTile, 16, Math.max(256, keyTile), 16, perItem);
