@@ -272,9 +272,24 @@ public final class Tensor {
         setFloat(indexOf(checkIndex(index)), value);
     }
 
-    /** Copies the logical elements, in row-major order, into a new array. */
+    /**
+     * Copies the logical elements, in row-major order, into a new array: float32 rows with a dense last
+     * axis in bulk (one {@code MemorySegment.copy} per row: element by element, a 4 M-float off-heap KV
+     * cache took 18–28 ms), anything else element by element.
+     */
     public float[] toFloatArray() {
         float[] out = new float[Math.toIntExact(elementCount())];
+        int rank = shape.length;
+        if (out.length > 0 && rank > 0 && dtype == DType.FLOAT32 && strides[rank - 1] == 1) {
+            int row = shape[rank - 1];
+            int[] outer = Arrays.copyOf(shape, rank - 1);
+            int[] idx = new int[rank - 1];
+            for (int at = 0; at < out.length; at += row) {
+                MemorySegment.copy(segment, F32, rowIndex(idx) * F32.byteSize(), out, at, row);
+                increment(idx, outer);
+            }
+            return out;
+        }
         int[] idx = new int[shape.length];
         for (int n = 0; n < out.length; n++) {
             out[n] = getFloat(indexOf(idx));
@@ -471,6 +486,15 @@ public final class Tensor {
             increment(idx, outer);
         }
         return false;
+    }
+
+    /** The storage index of element (idx…, 0…): idx covers the leading axes. */
+    private long rowIndex(int[] idx) {
+        long at = offset;
+        for (int axis = 0; axis < idx.length; axis++) {
+            at += idx[axis] * strides[axis];
+        }
+        return at;
     }
 
     private long lastIndex() {

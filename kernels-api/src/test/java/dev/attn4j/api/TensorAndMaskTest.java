@@ -36,6 +36,33 @@ class TensorAndMaskTest {
         assertFalse(bshd.isContiguous());
     }
 
+    /** toFloatArray's bulk rows (float32, dense last axis) give what element-wise reads give, on and off the heap. */
+    @Test
+    void toFloatArrayMatchesElementReads() {
+        float[] data = new float[3 * 4 * 5 + 7];
+        for (int i = 0; i < data.length; i++) {
+            data[i] = i * 0.5f - 3;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment seg = arena.allocate(4L * data.length, 4);
+            MemorySegment.copy(data, 0, seg, java.lang.foreign.ValueLayout.JAVA_FLOAT, 0, data.length);
+            for (Tensor base : List.of(Tensor.view(data, 7, new int[] {3, 4, 5}, new long[] {20, 5, 1}),
+                    Tensor.view(seg, DType.FLOAT32, 7, new int[] {3, 4, 5}, new long[] {20, 5, 1}))) {
+                for (Tensor t : List.of(base, base.narrow(2, 1, 3), base.narrow(1, 1, 2).narrow(2, 2, 3),
+                        base.permute(1, 0, 2), base.permute(2, 0, 1), base.select(1, 2),
+                        base.narrow(2, 4, 1).broadcastTo(3, 4, 6), base.select(0, 1).select(0, 3))) {
+                    float[] want = new float[(int) t.elementCount()];
+                    int[] idx = new int[t.shape().length];
+                    for (int n = 0; n < want.length; n++) {
+                        want[n] = t.get(idx);
+                        Tensor.increment(idx, t.shape());
+                    }
+                    assertArrayEquals(want, t.toFloatArray(), t.toString());
+                }
+            }
+        }
+    }
+
     @Test
     void viewsShareStorage() {
         float[] data = new float[24];

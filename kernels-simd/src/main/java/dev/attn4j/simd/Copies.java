@@ -1,6 +1,10 @@
 package dev.attn4j.simd;
 
+import dev.attn4j.api.DType;
 import dev.attn4j.api.Tensor;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 
 /** The slow but general path: contiguous heap copies of views the fast paths cannot read directly. */
 final class Copies {
@@ -34,14 +38,40 @@ final class Copies {
         return Tensor.of(small.toFloatArray(), compact).broadcastTo(shape);
     }
 
-    /** Copies every logical element of {@code from} into {@code to} (same shape). */
+    /**
+     * Copies every logical element of {@code from} into {@code to} (same shape): float32 rows with dense
+     * last axes in bulk, anything else element by element.
+     */
     static void copy(Tensor from, Tensor to) {
         int[] shape = from.shape();
+        int rank = shape.length;
+        if (rank > 0 && from.elementCount() > 0 && from.dtype() == DType.FLOAT32 && to.dtype() == DType.FLOAT32
+                && from.stride(rank - 1) == 1 && to.stride(rank - 1) == 1) {
+            int row = shape[rank - 1];
+            int[] outer = Arrays.copyOf(shape, rank - 1);
+            int[] idx = new int[rank - 1];
+            do {
+                MemorySegment.copy(from.segment(), F32, rowIndex(from, idx) * Float.BYTES, to.segment(), F32,
+                        rowIndex(to, idx) * Float.BYTES, row);
+            } while (Tensor.increment(idx, outer));
+            return;
+        }
         int[] idx = new int[shape.length];
         long n = from.elementCount();
         for (long i = 0; i < n; i++) {
             to.setFloat(to.indexOf(idx), from.getFloat(from.indexOf(idx)));
             Tensor.increment(idx, shape);
         }
+    }
+
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
+
+    /** The storage index of t's element (idx…, 0): idx covers the leading axes. */
+    private static long rowIndex(Tensor t, int[] idx) {
+        long at = t.offset();
+        for (int axis = 0; axis < idx.length; axis++) {
+            at += idx[axis] * t.stride(axis);
+        }
+        return at;
     }
 }
