@@ -4,9 +4,12 @@ import static dev.attn4j.simd.Vec.F;
 import static dev.attn4j.simd.Vec.L;
 
 import dev.attn4j.api.AttentionProblem;
+import dev.attn4j.api.DType;
 import dev.attn4j.api.Mask;
 import dev.attn4j.api.MaskEvaluator;
 import dev.attn4j.api.Tensor;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 
@@ -95,13 +98,18 @@ final class FlashAttention {
         }
     }
 
-    /** One call's operands as arrays, offsets and element strides (all last strides are 1). */
+    /**
+     * One call's operands as arrays, offsets and element strides (all last strides are 1). A decode's K or
+     * V may instead live in a float32 {@link MemorySegment} ({@code kSeg}, {@code vSeg}; the array then
+     * null), read tile by tile into a per-thread buffer.
+     */
     private record Call(AttentionProblem p, MaskEvaluator ev, DenseTerms dense, FlashConfig cfg,
                         float[] q, long qOff, long qsb, long qsh, long qss,
                         float[] k, long kOff, long ksb, long ksh, long kss,
                         float[] v, long vOff, long vsb, long vsh, long vss,
                         float[] o, long oOff, long osb, long osh, long oss,
-                        Tensor lse, int qTiles, int splits, int partialRows, float[] partials) {
+                        Tensor lse, int qTiles, int splits, int partialRows, float[] partials,
+                        MemorySegment kSeg, MemorySegment vSeg) {
 
         /** ln 2 where the split partials' maxima are in log₂ units (query tiles), 1 where natural (decode). */
         double maxUnit() {
@@ -113,11 +121,20 @@ final class FlashAttention {
         }
 
         int kBase(int b, int h) {
-            return (int) (kOff + b * ksb + p.kvHead(h) * ksh);
+            return (int) kIndex(b, h);
         }
 
         int vBase(int b, int h) {
-            return (int) (vOff + b * vsb + p.kvHead(h) * vsh);
+            return (int) vIndex(b, h);
+        }
+
+        /** K[b, kvHead(h), 0, 0]'s index in its storage (a segment's may pass 2³¹). */
+        long kIndex(int b, int h) {
+            return kOff + b * ksb + p.kvHead(h) * ksh;
+        }
+
+        long vIndex(int b, int h) {
+            return vOff + b * vsb + p.kvHead(h) * vsh;
         }
 
         int oBase(int b, int h) {
@@ -136,8 +153,34 @@ final class FlashAttention {
         return t.array() != null && (t.dim(-1) == 1 || t.stride(-1) == 1);
     }
 
+    /** A thread no arena is confined to: segments it may read can be read by the pool's workers. */
+    private static final Thread NOT_AN_OWNER = new Thread(() -> { });
+
+    /**
+     * Whether the decode reads t where it lies: a float32 segment with a dense last axis. (A decode's K
+     * and V are the whole KV cache: a heap copy of them would cost more than the step.)
+     */
+    private static boolean decodeInPlace(AttentionProblem p, Tensor t) {
+        return decode(p) && !fast(t) && t.dtype() == DType.FLOAT32 && (t.dim(-1) == 1 || t.stride(-1) == 1);
+    }
+
     static void run(AttentionProblem p, Tensor q, Tensor k, Tensor v, Mask mask, Tensor out, Tensor lse,
                     Parallel par, FlashConfig cfg) {
+        boolean kInPlace = decodeInPlace(p, k);
+        boolean vInPlace = decodeInPlace(p, v);
+        if ((kInPlace || vInPlace) && (fast(k) || kInPlace) && (fast(v) || vInPlace)) {
+            // decode over an off-heap KV cache: only q and the output go through the heap; a cache in a
+            // confined arena is read by the calling thread alone
+            boolean shared = (!kInPlace || k.segment().isAccessibleBy(NOT_AN_OWNER))
+                    && (!vInPlace || v.segment().isAccessibleBy(NOT_AN_OWNER));
+            Tensor oc = fast(out) ? out : Tensor.zeros(out.shape());
+            runKernel(p, fast(q) ? q : Copies.heap(q), k, v, mask, oc, lse, shared ? par : new Parallel(null, 1), cfg,
+                    kInPlace ? k.segment() : null, vInPlace ? v.segment() : null);
+            if (oc != out) {
+                Copies.copy(oc, out);
+            }
+            return;
+        }
         if (!fast(q) || !fast(k) || !fast(v) || !fast(out)) {
             // off-heap or strided last axis: run on contiguous heap copies, then copy the output back
             Tensor oc = fast(out) ? out : Tensor.zeros(out.shape());
@@ -147,10 +190,16 @@ final class FlashAttention {
             }
             return;
         }
+        runKernel(p, q, k, v, mask, out, lse, par, cfg, null, null);
+    }
+
+    /** {@link #run} on operands that are heap arrays, but for a decode's K or V in kSeg / vSeg. */
+    private static void runKernel(AttentionProblem p, Tensor q, Tensor k, Tensor v, Mask mask, Tensor out, Tensor lse,
+                                  Parallel par, FlashConfig cfg, MemorySegment kSeg, MemorySegment vSeg) {
         if (lse != null && lse.array() == null) {
             // worker threads cannot write a view of a thread-confined arena: go through the heap
             Tensor lc = Tensor.zeros(lse.shape());
-            run(p, q, k, v, mask, out, lc, par, cfg);
+            runKernel(p, q, k, v, mask, out, lc, par, cfg, kSeg, vSeg);
             Copies.copy(lc, lse);
             return;
         }
@@ -169,7 +218,7 @@ final class FlashAttention {
                 k.array(), k.offset(), k.stride(0), k.stride(1), k.stride(2),
                 v.array(), v.offset(), v.stride(0), v.stride(1), v.stride(2),
                 out.array(), out.offset(), out.stride(0), out.stride(1), out.stride(2),
-                lse, qTiles, splits, partialRows, partials);
+                lse, qTiles, splits, partialRows, partials, kSeg, vSeg);
         int bh = p.batch() * p.heads();
         if (decode) {
             // decode: lanes as query rows would leave most lanes idle; lanes along D, and every query
@@ -547,6 +596,8 @@ final class FlashAttention {
         float[] rowSum = new float[0];
         int[] from = new int[0];
         int[] to = new int[0];
+        /** One key tile of an off-heap K or V (DECODE_TILE rows, dense). */
+        float[] tile = new float[0];
         final float[] lanes = new float[L];
 
         void ensure(int rows, int span, int d, int dv) {
@@ -567,6 +618,9 @@ final class FlashAttention {
             }
             if (bias.length < span) {
                 bias = new float[span];
+            }
+            if (tile.length < DECODE_TILE * Math.max(d, dv)) {
+                tile = new float[DECODE_TILE * Math.max(d, dv)];
             }
         }
     }
@@ -625,16 +679,25 @@ final class FlashAttention {
         // (rows r of four heads at a time: they share the K/V head, so each K vector is loaded once)
         for (int j0 = kLo; j0 < kHi; j0 += DECODE_TILE) {
             int j1 = Math.min(kHi, j0 + DECODE_TILE);
+            float[] kArr = c.k;
+            int kAt = kBase + j0 * kss;
+            int kStep = kss;
+            if (c.kSeg != null) {
+                kArr = ds.tile;
+                kAt = 0;
+                kStep = d;
+                readRows(c.kSeg, c.kIndex(b, h0) + j0 * c.kss, c.kss, j1 - j0, d, kArr);
+            }
             for (int r = 0; r < rows; r++) {
                 int hh = 0;
                 for (; hh + 4 <= per; hh += 4) {
                     int row = hh * rows + r;
-                    DecodeBlocks.scores4x2(qs, row * d, rows * d, c.k, kBase + j0 * kss, kss, d, sc, row * span + j0 - kLo,
+                    DecodeBlocks.scores4x2(qs, row * d, rows * d, kArr, kAt, kStep, d, sc, row * span + j0 - kLo,
                             rows * span, j1 - j0, ds.lanes);
                 }
                 for (; hh < per; hh++) {
                     int row = hh * rows + r;
-                    DecodeBlocks.scores(qs, row * d, c.k, kBase + j0 * kss, kss, d, sc, row * span + j0 - kLo, j1 - j0);
+                    DecodeBlocks.scores(qs, row * d, kArr, kAt, kStep, d, sc, row * span + j0 - kLo, j1 - j0);
                 }
             }
         }
@@ -649,6 +712,16 @@ final class FlashAttention {
         Arrays.fill(acc, 0, all * dv, 0f);
         for (int j0 = kLo; j0 < kHi; j0 += DECODE_TILE) {
             int j1 = Math.min(kHi, j0 + DECODE_TILE);
+            // V[j] at vArr[vAt + j·vStep]
+            float[] vArr = c.v;
+            int vAt = vBase;
+            int vStep = vss;
+            if (c.vSeg != null) {
+                vArr = ds.tile;
+                vAt = -j0 * dv;
+                vStep = dv;
+                readRows(c.vSeg, c.vIndex(b, h0) + j0 * c.vss, c.vss, j1 - j0, dv, vArr);
+            }
             for (int r = 0; r < rows; r++) {
                 // rows r of four heads see the same keys (the structured mask depends on r, not the head)
                 int lo = Math.max(j0, from[r]);
@@ -663,13 +736,13 @@ final class FlashAttention {
                             || m[row + 3 * rows] == NEG_INF) {
                         break; // a dense mask emptied one of them: row by row below
                     }
-                    DecodeBlocks.accumulate4(sc, row * span + lo - kLo, rows * span, c.v, vBase + lo * vss, vss, hi - lo,
+                    DecodeBlocks.accumulate4(sc, row * span + lo - kLo, rows * span, vArr, vAt + lo * vStep, vStep, hi - lo,
                             acc, row * dv, rows * dv, dv);
                 }
                 for (; hh < per; hh++) {
                     int row = hh * rows + r;
                     if (m[row] != NEG_INF) {
-                        DecodeBlocks.accumulate(sc, row * span + lo - kLo, c.v, vBase + lo * vss, vss, hi - lo, acc,
+                        DecodeBlocks.accumulate(sc, row * span + lo - kLo, vArr, vAt + lo * vStep, vStep, hi - lo, acc,
                                 row * dv, dv);
                     }
                 }
@@ -692,6 +765,22 @@ final class FlashAttention {
                     finishRow(c, acc, row * dv, m[row], l[row], oBase + r * (int) c.oss, b, h, r);
                 }
             }
+        }
+    }
+
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
+
+    /**
+     * dst[i·width, (i + 1)·width) = the float32 elements [index + i·stride, … + width) of seg for i &lt; n:
+     * one bulk copy when the rows are packed (the segment checks its own bounds).
+     */
+    private static void readRows(MemorySegment seg, long index, long stride, int n, int width, float[] dst) {
+        if (stride == width) {
+            MemorySegment.copy(seg, F32, index * Float.BYTES, dst, 0, n * width);
+            return;
+        }
+        for (int i = 0; i < n; i++) {
+            MemorySegment.copy(seg, F32, (index + i * stride) * Float.BYTES, dst, i * width, width);
         }
     }
 

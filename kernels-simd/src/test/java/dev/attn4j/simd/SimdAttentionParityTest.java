@@ -215,6 +215,67 @@ class SimdAttentionParityTest {
         }
     }
 
+    /**
+     * A decode over an off-heap KV cache reads K and V where they lie (tile by tile), in a shared arena
+     * from the pool's threads and in a confined one from the caller: the same bits as over heap arrays,
+     * packed or with a row stride ([B,S,H,D] memory), GQA, a key-length mask, D = 128 and D = 64.
+     */
+    @Test
+    void decodeOverAnOffHeapKvCache() {
+        Random rnd = new Random(SEED + 4);
+        record Shape(AttentionProblem p, Mask mask) { }
+        for (Shape sh : List.of(
+                new Shape(AttentionProblem.of(2, 8, 2, 1, 1500, 128), Mask.none()),
+                new Shape(AttentionProblem.of(1, 4, 1, 2, 777, 64), Mask.causalBottomRight()),
+                new Shape(AttentionProblem.of(2, 6, 3, 1, 600, 40), Mask.keyLengths(new int[] {600, 77})))) {
+            AttentionProblem p = sh.p();
+            float[] q = randn(rnd, (int) Tensor.count(p.qShape()), 1f);
+            float[] k = randn(rnd, (int) Tensor.count(p.kShape()), 1f);
+            float[] v = randn(rnd, (int) Tensor.count(p.vShape()), 1f);
+            Tensor want = Tensor.zeros(p.outShape());
+            SIMD.attention(p, Tensor.of(q, p.qShape()), Tensor.of(k, p.kShape()), Tensor.of(v, p.vShape()), sh.mask(), want);
+            Tensor ref = Tensor.zeros(p.outShape());
+            REFERENCE.attention(p, Tensor.of(q, p.qShape()), Tensor.of(k, p.kShape()), Tensor.of(v, p.vShape()),
+                    sh.mask(), ref);
+            assertClose("heap decode " + p, ref, want, TOL);
+            for (boolean shared : new boolean[] {true, false}) {
+                for (boolean strided : new boolean[] {false, true}) {
+                    try (Arena arena = shared ? Arena.ofShared() : Arena.ofConfined()) {
+                        Tensor ko = strided ? bshdOffHeap(arena, k, p.kShape()) : offHeap(arena, k, p.kShape());
+                        Tensor vo = strided ? bshdOffHeap(arena, v, p.vShape()) : offHeap(arena, v, p.vShape());
+                        String what = p + (shared ? " shared" : " confined") + (strided ? " [B,S,H,D]" : " packed");
+                        Tensor got = Tensor.zeros(p.outShape());
+                        SIMD.attention(p, Tensor.of(q, p.qShape()), ko, vo, sh.mask(), got);
+                        assertArrayEquals(want.toFloatArray(), got.toFloatArray(), "off-heap K/V, " + what);
+                        // K on the heap, V off-heap, the output off-heap too
+                        Tensor out = offHeap(arena, new float[(int) Tensor.count(p.outShape())], p.outShape());
+                        SIMD.attention(p, Tensor.of(q, p.qShape()), Tensor.of(k, p.kShape()), vo, sh.mask(), out);
+                        assertArrayEquals(want.toFloatArray(), out.toFloatArray(), "off-heap V and out, " + what);
+                    }
+                }
+            }
+        }
+    }
+
+    /** data laid out [B,H,S,D] copied off-heap into [B,S,H,D] memory, viewed as [B,H,S,D]. */
+    static Tensor bshdOffHeap(Arena arena, float[] data, int[] shape) {
+        int b = shape[0];
+        int h = shape[1];
+        int s = shape[2];
+        int d = shape[3];
+        float[] bshd = new float[data.length];
+        for (int i = 0; i < b; i++) {
+            for (int j = 0; j < h; j++) {
+                for (int t = 0; t < s; t++) {
+                    System.arraycopy(data, ((i * h + j) * s + t) * d, bshd, ((i * s + t) * h + j) * d, d);
+                }
+            }
+        }
+        MemorySegment seg = arena.allocate(4L * data.length, 64);
+        MemorySegment.copy(bshd, 0, seg, ValueLayout.JAVA_FLOAT, 0, data.length);
+        return Tensor.view(seg, DType.FLOAT32, 0, shape, new long[] {(long) s * h * d, d, (long) h * d, 1});
+    }
+
     static Tensor offHeap(Arena arena, float[] data, int[] shape) {
         MemorySegment seg = arena.allocate(4L * data.length, 64);
         MemorySegment.copy(data, 0, seg, ValueLayout.JAVA_FLOAT, 0, data.length);
