@@ -13,6 +13,7 @@ import dev.attn4j.api.DType;
 import dev.attn4j.api.Kernels;
 import dev.attn4j.api.Mask;
 import dev.attn4j.api.Tensor;
+import dev.attn4j.testing.Fixtures;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -257,23 +258,15 @@ class SimdAttentionParityTest {
         }
     }
 
-    /** data laid out [B,H,S,D] copied off-heap into [B,S,H,D] memory, viewed as [B,H,S,D]. */
+    /** data (in [B,H,S,D] order) off-heap in [B,S,H,D] memory, viewed as [B,H,S,D]. */
     static Tensor bshdOffHeap(Arena arena, float[] data, int[] shape) {
-        int b = shape[0];
         int h = shape[1];
         int s = shape[2];
         int d = shape[3];
-        float[] bshd = new float[data.length];
-        for (int i = 0; i < b; i++) {
-            for (int j = 0; j < h; j++) {
-                for (int t = 0; t < s; t++) {
-                    System.arraycopy(data, ((i * h + j) * s + t) * d, bshd, ((i * s + t) * h + j) * d, d);
-                }
-            }
-        }
         MemorySegment seg = arena.allocate(4L * data.length, 64);
-        MemorySegment.copy(bshd, 0, seg, ValueLayout.JAVA_FLOAT, 0, data.length);
-        return Tensor.view(seg, DType.FLOAT32, 0, shape, new long[] {(long) s * h * d, d, (long) h * d, 1});
+        Tensor t = Tensor.view(seg, DType.FLOAT32, 0, shape, new long[] {(long) s * h * d, d, (long) h * d, 1});
+        Fixtures.copyInto(data, t);
+        return t;
     }
 
     static Tensor offHeap(Arena arena, float[] data, int[] shape) {
