@@ -2,8 +2,6 @@ package dev.attn4j.simd;
 
 import java.util.Objects;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
@@ -27,7 +25,10 @@ final class Parallel {
         this.parallelism = parallelism;
     }
 
-    /** The shared default: daemon threads for every core but the caller's, created once. */
+    /**
+     * The shared default: daemon threads for every core but the caller's, created once, spinning briefly
+     * between calls ({@link SpinningExecutor}).
+     */
     static Parallel defaults() {
         return DefaultPool.PARALLEL;
     }
@@ -147,13 +148,7 @@ final class Parallel {
             if (cores <= 1) {
                 return new Parallel(null, 1);
             }
-            AtomicInteger count = new AtomicInteger();
-            ExecutorService pool = Executors.newFixedThreadPool(cores - 1, r -> {
-                Thread t = new Thread(r, "attn4j-simd-" + count.incrementAndGet());
-                t.setDaemon(true);
-                return t;
-            });
-            return new Parallel(pool, cores);
+            return new Parallel(new SpinningExecutor(cores - 1, "attn4j-simd"), cores);
         }
     }
 }
