@@ -29,7 +29,7 @@ import org.openjdk.jmh.infra.Blackhole;
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Xmx6g"})
+@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Dattn4j.spinMicros=0", "-Xmx6g"})
 @Warmup(iterations = 5, time = 2)
 @Measurement(iterations = 8, time = 2)
 public class PairedDecodeBenchmark extends PairedCalls {

@@ -10,12 +10,14 @@ import java.util.concurrent.locks.LockSupport;
  * before it parks, so that kernel calls that follow each other closely (a decode step per layer, the
  * layers of an encoder) find their helpers awake. A parked thread took 20–40 µs to wake on the 2-vCPU VM,
  * while the caller had already started alone: most of a helper's share of a 1 ms call. Daemon threads,
- * created once; an idle pool costs one spin window of CPU per call, then nothing.
+ * created once; an idle pool costs one spin window of CPU per call, then nothing. {@code -Dattn4j.spinMicros=0}
+ * parks at once (the paired benchmarks set it, so that our idle helper never takes a core from the peer's
+ * call that follows ours).
  */
 final class SpinningExecutor implements Executor {
     private static final System.Logger LOG = System.getLogger("dev.attn4j.simd");
-    /** How long an idle worker polls before it parks. */
-    static final long SPIN_NANOS = 100_000;
+    /** How long an idle worker polls before it parks: {@code -Dattn4j.spinMicros=N} (≥ 0), else 100 µs. */
+    static final long SPIN_NANOS = spinNanos();
     private static final int RUNNING = 0;
     private static final int PARKED = 1;
     private static final int WAKING = 2;
@@ -40,6 +42,22 @@ final class SpinningExecutor implements Executor {
         for (Thread t : workers) {
             t.start();
         }
+    }
+
+    private static long spinNanos() {
+        String v = System.getProperty("attn4j.spinMicros");
+        if (v == null || v.isBlank()) {
+            return 100_000;
+        }
+        try {
+            long micros = Long.parseLong(v.trim());
+            if (micros >= 0) {
+                return micros * 1000;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException("-Dattn4j.spinMicros must be an integer >= 0 but is '" + v + "'");
     }
 
     @Override
