@@ -142,6 +142,11 @@ final class FlashAttention {
         }
     }
 
+    /** lse[b, h, i]'s storage index ({@code indexOf}'s varargs allocated an array per row). */
+    private static long lseIndex(Tensor lse, int b, int h, int i) {
+        return lse.offset() + b * lse.stride(0) + h * lse.stride(1) + i * lse.stride(2);
+    }
+
     /** This thread's scratch, large enough for the given sizes. */
     static Scratch scratch(int d, int dv, int bk) {
         Scratch s = SCRATCH.get();
@@ -581,7 +586,7 @@ final class FlashAttention {
             }
             if (c.lse != null) {
                 float lse = l > 0f ? (float) (s.m[r] * LN2 + Math.log(l)) : NEG_INF;
-                c.lse.setFloat(c.lse.indexOf(b, h, i0 + r), lse);
+                c.lse.setFloat(lseIndex(c.lse, b, h, i0 + r), lse);
             }
         }
     }
@@ -831,7 +836,7 @@ final class FlashAttention {
             c.o[oAt + e] = acc[aAt + e] * inv;
         }
         if (c.lse != null) {
-            c.lse.setFloat(c.lse.indexOf(b, h, r), l > 0f ? (float) (m + Math.log(l)) : NEG_INF);
+            c.lse.setFloat(lseIndex(c.lse, b, h, r), l > 0f ? (float) (m + Math.log(l)) : NEG_INF);
         }
     }
 
@@ -885,7 +890,7 @@ final class FlashAttention {
                 c.o[at + e] = l > 0.0 ? (float) (acc[a0 + e] / l) : 0f;
             }
             if (c.lse != null) {
-                c.lse.setFloat(c.lse.indexOf(b, h, i0 + r), l > 0.0 ? (float) (mMax * unit + Math.log(l)) : NEG_INF);
+                c.lse.setFloat(lseIndex(c.lse, b, h, i0 + r), l > 0.0 ? (float) (mMax * unit + Math.log(l)) : NEG_INF);
             }
         }
     }
