@@ -19,6 +19,13 @@ import jdk.incubator.vector.VectorShuffle;
  * per key and row, the decode's largest cost). Like the lane-order sum it is a fixed order, which
  * {@code reduceLanes} is not.
  *
+ * <p>At 512 bits with D = 64 or 128 the kernels keep more in registers: the four (D = 64) or two (D = 128)
+ * rows' q vectors across the keys, and for P·V at D = 128 two rows' whole 128-column accumulators, so
+ * that each key's V row is read in order. What the step's time fits on the 2-vCPU Zen 5 VM: the K/V read
+ * roof plus these kernels' time with the tile in L1 (they do not overlap), so fewer loads and uops per
+ * key pay directly; see each kernel for its measurement. Their loops are written out (sixteen named
+ * vectors): an array of vectors, or a helper taking them, boxes.
+ *
  * <p>The hot loops live in small methods of their own: inlined into one large method, C2 ran out of
  * budget and boxed the vectors.
  */
