@@ -281,13 +281,13 @@ public final class Tensor {
         float[] out = new float[Math.toIntExact(elementCount())];
         int rank = shape.length;
         if (out.length > 0 && rank > 0 && dtype == DType.FLOAT32 && strides[rank - 1] == 1) {
-            int row = shape[rank - 1];
-            int[] outer = Arrays.copyOf(shape, rank - 1);
-            int[] idx = new int[rank - 1];
-            for (int at = 0; at < out.length; at += row) {
-                MemorySegment.copy(segment, F32, rowIndex(idx) * F32.byteSize(), out, at, row);
-                increment(idx, outer);
-            }
+            int[] at = {0};
+            forEachRun(0, (start, end) -> {
+                int count = (int) ((end - start) / Float.BYTES);
+                MemorySegment.copy(segment, F32, start, out, at[0], count);
+                at[0] += count;
+                return false;
+            });
             return out;
         }
         int[] idx = new int[shape.length];
@@ -486,15 +486,6 @@ public final class Tensor {
             increment(idx, outer);
         }
         return false;
-    }
-
-    /** The storage index of element (idx…, 0…): idx covers the leading axes. */
-    private long rowIndex(int[] idx) {
-        long at = offset;
-        for (int axis = 0; axis < idx.length; axis++) {
-            at += idx[axis] * strides[axis];
-        }
-        return at;
     }
 
     private long lastIndex() {

@@ -8,6 +8,8 @@ import java.util.Arrays;
 
 /** The slow but general path: contiguous heap copies of views the fast paths cannot read directly. */
 final class Copies {
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
+
     private Copies() {
     }
 
@@ -49,10 +51,10 @@ final class Copies {
                 && from.stride(rank - 1) == 1 && to.stride(rank - 1) == 1) {
             int row = shape[rank - 1];
             int[] outer = Arrays.copyOf(shape, rank - 1);
-            int[] idx = new int[rank - 1];
+            int[] idx = new int[rank - 1]; // indexOf of the leading axes alone: the row's first element
             do {
-                MemorySegment.copy(from.segment(), F32, rowIndex(from, idx) * Float.BYTES, to.segment(), F32,
-                        rowIndex(to, idx) * Float.BYTES, row);
+                MemorySegment.copy(from.segment(), F32, from.indexOf(idx) * Float.BYTES, to.segment(), F32,
+                        to.indexOf(idx) * Float.BYTES, row);
             } while (Tensor.increment(idx, outer));
             return;
         }
@@ -64,14 +66,17 @@ final class Copies {
         }
     }
 
-    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
-
-    /** The storage index of t's element (idx…, 0): idx covers the leading axes. */
-    private static long rowIndex(Tensor t, int[] idx) {
-        long at = t.offset();
-        for (int axis = 0; axis < idx.length; axis++) {
-            at += idx[axis] * t.stride(axis);
+    /**
+     * dst[i·width, (i + 1)·width) ← the float32 elements [index + i·stride, … + width) of seg, for i &lt; n:
+     * one bulk copy when the rows are packed (the segment checks its own bounds).
+     */
+    static void rows(MemorySegment seg, long index, long stride, int n, int width, float[] dst) {
+        if (stride == width) {
+            MemorySegment.copy(seg, F32, index * Float.BYTES, dst, 0, n * width);
+            return;
         }
-        return at;
+        for (int i = 0; i < n; i++) {
+            MemorySegment.copy(seg, F32, (index + i * stride) * Float.BYTES, dst, i * width, width);
+        }
     }
 }

@@ -9,7 +9,6 @@ import dev.attn4j.api.Mask;
 import dev.attn4j.api.MaskEvaluator;
 import dev.attn4j.api.Tensor;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 
@@ -624,16 +623,36 @@ final class FlashAttention {
             if (bias.length < span) {
                 bias = new float[span];
             }
-            if (tile.length < DECODE_TILE * Math.max(d, dv)) {
-                tile = new float[DECODE_TILE * Math.max(d, dv)];
+        }
+
+        /** The off-heap tile buffer, for rows of up to {@code width} floats (only decodes over a segment need it). */
+        float[] tile(int width) {
+            if (tile.length < DECODE_TILE * width) {
+                tile = new float[DECODE_TILE * width];
             }
+            return tile;
         }
     }
 
     private static final ThreadLocal<DecodeScratch> DECODE_SCRATCH = ThreadLocal.withInitial(DecodeScratch::new);
 
-    /** {@link #merge}'s split weights and row accumulator, per thread. */
-    private static final ThreadLocal<double[]> MERGE_SCRATCH = ThreadLocal.withInitial(() -> new double[0]);
+    /** {@link #merge}'s split weights and row accumulator, per thread, grown on demand. */
+    private static final class MergeScratch {
+        double[] weights = new double[0];
+        double[] acc = new double[0];
+
+        MergeScratch ensure(int splits, int dv) {
+            if (weights.length < splits) {
+                weights = new double[splits];
+            }
+            if (acc.length < dv) {
+                acc = new double[dv];
+            }
+            return this;
+        }
+    }
+
+    private static final ThreadLocal<MergeScratch> MERGE_SCRATCH = ThreadLocal.withInitial(MergeScratch::new);
 
     /**
      * Decode: the (≤ DECODE_ROWS) rows of every query head of KV group (b, g) over one split of the keys,
@@ -688,10 +707,10 @@ final class FlashAttention {
             int kAt = kBase + j0 * kss;
             int kStep = kss;
             if (c.kSeg != null) {
-                kArr = ds.tile;
+                kArr = ds.tile(d);
                 kAt = 0;
                 kStep = d;
-                readRows(c.kSeg, c.kIndex(b, h0) + j0 * c.kss, c.kss, j1 - j0, d, kArr);
+                Copies.rows(c.kSeg, c.kIndex(b, h0) + j0 * c.kss, c.kss, j1 - j0, d, kArr);
             }
             for (int r = 0; r < rows; r++) {
                 int hh = 0;
@@ -722,10 +741,10 @@ final class FlashAttention {
             int vAt = vBase;
             int vStep = vss;
             if (c.vSeg != null) {
-                vArr = ds.tile;
+                vArr = ds.tile(dv);
                 vAt = -j0 * dv;
                 vStep = dv;
-                readRows(c.vSeg, c.vIndex(b, h0) + j0 * c.vss, c.vss, j1 - j0, dv, vArr);
+                Copies.rows(c.vSeg, c.vIndex(b, h0) + j0 * c.vss, c.vss, j1 - j0, dv, vArr);
             }
             for (int r = 0; r < rows; r++) {
                 // rows r of four heads see the same keys (the structured mask depends on r, not the head)
@@ -770,22 +789,6 @@ final class FlashAttention {
                     finishRow(c, acc, row * dv, m[row], l[row], oBase + r * (int) c.oss, b, h, r);
                 }
             }
-        }
-    }
-
-    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
-
-    /**
-     * dst[i·width, (i + 1)·width) = the float32 elements [index + i·stride, … + width) of seg for i &lt; n:
-     * one bulk copy when the rows are packed (the segment checks its own bounds).
-     */
-    private static void readRows(MemorySegment seg, long index, long stride, int n, int width, float[] dst) {
-        if (stride == width) {
-            MemorySegment.copy(seg, F32, index * Float.BYTES, dst, 0, n * width);
-            return;
-        }
-        for (int i = 0; i < n; i++) {
-            MemorySegment.copy(seg, F32, (index + i * stride) * Float.BYTES, dst, i * width, width);
         }
     }
 
@@ -854,15 +857,10 @@ final class FlashAttention {
         float[] part = c.partials;
         // per-thread scratch: a decode call merges every head, and two arrays per head were most of its
         // allocation (47 KB per call at B=1 H=32 D=128)
-        double[] scratch = MERGE_SCRATCH.get();
-        if (scratch.length < c.splits + dv) {
-            scratch = new double[c.splits + dv];
-            MERGE_SCRATCH.set(scratch);
-        }
-        double[] w = scratch; // [0, splits)
+        MergeScratch ms = MERGE_SCRATCH.get().ensure(c.splits, dv);
+        double[] w = ms.weights;
         double unit = c.maxUnit();
-        double[] acc = scratch; // [splits, splits + dv)
-        int a0 = c.splits;
+        double[] acc = ms.acc;
         int oBase = c.oBase(b, h);
         int oss = (int) c.oss;
         for (int r = 0; r < rows; r++) {
@@ -871,7 +869,7 @@ final class FlashAttention {
                 mMax = Math.max(mMax, part[partialIndex(c, b, h, qt, sp) + n + r]);
             }
             double l = 0.0;
-            Arrays.fill(acc, a0, a0 + dv, 0.0);
+            Arrays.fill(acc, 0, dv, 0.0);
             if (mMax != Double.NEGATIVE_INFINITY) {
                 for (int sp = 0; sp < c.splits; sp++) {
                     int at = partialIndex(c, b, h, qt, sp);
@@ -880,14 +878,14 @@ final class FlashAttention {
                     l += w[sp] * ls;
                     if (w[sp] != 0.0) {
                         for (int e = 0; e < dv; e++) {
-                            acc[a0 + e] += w[sp] * part[at + e * stride + r];
+                            acc[e] += w[sp] * part[at + e * stride + r];
                         }
                     }
                 }
             }
             int at = oBase + (i0 + r) * oss;
             for (int e = 0; e < dv; e++) {
-                c.o[at + e] = l > 0.0 ? (float) (acc[a0 + e] / l) : 0f;
+                c.o[at + e] = l > 0.0 ? (float) (acc[e] / l) : 0f;
             }
             if (c.lse != null) {
                 c.lse.setFloat(lseIndex(c.lse, b, h, i0 + r), l > 0.0 ? (float) (mMax * unit + Math.log(l)) : NEG_INF);
