@@ -3,18 +3,10 @@ package dev.attn4j.bench;
 import ai.onnxruntime.OrtException;
 import dev.attn4j.api.AttentionProblem;
 import dev.attn4j.api.Mask;
-import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.Blackhole;
 
@@ -26,12 +18,7 @@ import org.openjdk.jmh.infra.Blackhole;
  * is a setting of the peer, not its default, so {@link AttentionBenchmark} stays the figure of record for
  * ONNX Runtime as shipped.
  */
-@State(Scope.Benchmark)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Dattn4j.spinMicros=0", "-Xmx6g"})
 @Warmup(iterations = 6, time = 2)
-@Measurement(iterations = 8, time = 2)
 public class PairedAttentionBenchmark extends PairedCalls {
     @Param({"512", "2048"})
     public int seqLen;

@@ -1,7 +1,15 @@
 package dev.attn4j.bench;
 
 import ai.onnxruntime.OrtException;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.infra.Blackhole;
 import org.openjdk.jmh.infra.IterationParams;
@@ -10,8 +18,16 @@ import org.openjdk.jmh.runner.IterationType;
 /**
  * What the paired attention and decode benchmarks share: our call and the peer's, made by the subclass's
  * setup, timed one after the other within every op ({@link #timePair}), the iteration's ratio
- * recorded when a measurement iteration ends and the trial's report printed when it ends.
+ * recorded when a measurement iteration ends and the trial's report printed when it ends; and the JMH
+ * settings (JMH reads them from the superclass): one fork whose pool parks at once
+ * ({@code -Dattn4j.spinMicros=0}, so our idle helper never takes a core from the peer's call), 8
+ * measurement iterations of 2 s. The subclasses choose their warm-up.
  */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Dattn4j.spinMicros=0", "-Xmx6g"})
+@Measurement(iterations = 8, time = 2)
 abstract class PairedCalls {
     AttentionCall ours;
     AttentionCall peer;

@@ -3,18 +3,10 @@ package dev.attn4j.bench;
 import ai.onnxruntime.OrtException;
 import dev.attn4j.api.AttentionProblem;
 import dev.attn4j.api.Mask;
-import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.Blackhole;
 
@@ -26,12 +18,7 @@ import org.openjdk.jmh.infra.Blackhole;
  * Runtime's {@code Attention} op with its spin-waiting off. Each side has its own copy of the inputs, as in
  * the separate benchmark, so each call finds its KV cache where the other's call left the caches.
  */
-@State(Scope.Benchmark)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Dattn4j.spinMicros=0", "-Xmx6g"})
 @Warmup(iterations = 5, time = 2)
-@Measurement(iterations = 8, time = 2)
 public class PairedDecodeBenchmark extends PairedCalls {
     @Param({"reference", "ort"})
     public String against;
