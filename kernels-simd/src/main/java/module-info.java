@@ -6,6 +6,9 @@
 module dev.attn4j.simd {
     requires dev.attn4j.api;
     requires jdk.incubator.vector;
+    // optional: HeapAlignment asks the VM's collector and object layout, and does without where absent
+    requires static java.management;
+    requires static jdk.management;
 
     exports dev.attn4j.simd;
 

@@ -746,6 +746,7 @@ final class FlashAttention {
                 vStep = dv;
                 Copies.rows(c.vSeg, c.vIndex(b, h0) + j0 * c.vss, c.vss, j1 - j0, dv, vArr);
             }
+            int vLine = HeapAlignment.lineResidue(vArr);
             for (int r = 0; r < rows; r++) {
                 // rows r of four heads see the same keys (the structured mask depends on r, not the head)
                 int lo = Math.max(j0, from[r]);
@@ -761,7 +762,7 @@ final class FlashAttention {
                         break; // a dense mask emptied one of them: row by row below
                     }
                     DecodeBlocks.accumulate4(sc, row * span + lo - kLo, rows * span, vArr, vAt + lo * vStep, vStep, hi - lo,
-                            acc, row * dv, rows * dv, dv);
+                            acc, row * dv, rows * dv, dv, vLine);
                 }
                 for (; hh < per; hh++) {
                     int row = hh * rows + r;

@@ -64,7 +64,7 @@ class DecodeBlocksTest {
             for (int r = 0; r < 4; r++) {
                 DecodeBlocks.accumulate(w, r * n, v, 2, vss, n, one, r * dv, dv);
             }
-            DecodeBlocks.accumulate4(w, 0, n, v, 2, vss, n, four, 0, dv, dv);
+            DecodeBlocks.accumulate4(w, 0, n, v, 2, vss, n, four, 0, dv, dv, -1);
             assertArrayEquals(one, four, "accumulate4 against accumulate, dv=" + dv);
             for (int r = 0; r < 4; r++) {
                 for (int e = 0; e < dv; e++) {
@@ -74,6 +74,75 @@ class DecodeBlocksTest {
                     }
                     assertEquals(sum, one[r * dv + e], 1e-5 * Math.max(1, Math.abs(sum)), "weighted sum, dv=" + dv);
                 }
+            }
+        }
+    }
+
+    /**
+     * Whatever line alignment accumulate4 is told V's rows have (it reads whole lines from before the row to
+     * past its end when it knows), each column gets the same FMAs in the same order: the one-row bits. Row
+     * strides that keep the rows in step (multiples of the vector length) and not, rows at the array's first
+     * and last floats (where the aligned reads would leave it), heads of 128 and others.
+     */
+    @Test
+    void alignedAccumulateEqualsOneRowAccumulate() {
+        Random rnd = new Random(SEED + 13);
+        for (int dv : new int[] {64, 127, 128, 129}) {
+            for (int vss : new int[] {dv, 128, 144, 160, dv + 3}) {
+                if (vss < dv) {
+                    continue;
+                }
+                for (int n : new int[] {1, 2, 7, 64}) {
+                    for (int vAt : new int[] {0, 3, 4, 16, 29}) {
+                        for (int tailSlack : new int[] {0, 5, 40}) {
+                            float[] w = randn(rnd, 4 * n, 1f);
+                            float[] v = randn(rnd, vAt + (n - 1) * vss + dv + tailSlack, 1f);
+                            float[] start = randn(rnd, 4 * dv, 1f);
+                            float[] one = start.clone();
+                            for (int r = 0; r < 4; r++) {
+                                DecodeBlocks.accumulate(w, r * n, v, vAt, vss, n, one, r * dv, dv);
+                            }
+                            for (int lineAt = -1; lineAt < Vec.L; lineAt++) {
+                                float[] four = start.clone();
+                                DecodeBlocks.accumulate4(w, 0, n, v, vAt, vss, n, four, 0, dv, dv, lineAt);
+                                assertArrayEquals(one, four, "dv=" + dv + " vss=" + vss + " n=" + n + " vAt=" + vAt
+                                        + " slack=" + tailSlack + " lineAt=" + lineAt);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** Outside their rows the aligned reads see neighbouring floats: NaN or infinite ones must not leak in. */
+    @Test
+    void alignedAccumulateIgnoresNonFiniteNeighbours() {
+        Random rnd = new Random(SEED + 14);
+        int dv = 128;
+        int vss = 160;
+        int n = 9;
+        int vAt = 20;
+        float[] w = randn(rnd, 4 * n, 1f);
+        float[] v = randn(rnd, vAt + (n - 1) * vss + dv + 32, 1f);
+        for (int j = -1; j < n; j++) {
+            for (int e = dv; e < vss; e++) { // the gap after each row, and the floats before the first
+                int at = vAt + j * vss + e;
+                if (at >= 0 && at < v.length) {
+                    v[at] = (e & 1) == 0 ? Float.NaN : Float.POSITIVE_INFINITY;
+                }
+            }
+        }
+        float[] one = new float[4 * dv];
+        for (int r = 0; r < 4; r++) {
+            DecodeBlocks.accumulate(w, r * n, v, vAt, vss, n, one, r * dv, dv);
+        }
+        for (int lineAt = 0; lineAt < Vec.L; lineAt++) {
+            float[] four = new float[4 * dv];
+            DecodeBlocks.accumulate4(w, 0, n, v, vAt, vss, n, four, 0, dv, dv, lineAt);
+            assertArrayEquals(one, four, "lineAt=" + lineAt);
+            for (float x : four) {
+                assertEquals(true, Float.isFinite(x), "a non-finite neighbour leaked in, lineAt=" + lineAt);
             }
         }
     }
