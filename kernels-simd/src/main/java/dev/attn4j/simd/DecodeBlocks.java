@@ -119,6 +119,53 @@ final class DecodeBlocks {
     }
 
     /**
+     * {@link #scores} four keys at a time, for a query head that has its K/V head to itself (MHA decode): four
+     * FMA chains in flight instead of one, and one {@link #tree4} for four sums, whose lanes carry
+     * {@link #tree1}'s sums, so the scores keep {@link #scores}' bits.
+     */
+    static void scoresKeys4(float[] q, int qAt, float[] k, int kAt, int kss, int d, float[] sc, int sAt, int n,
+                            float[] lanes) {
+        int bound = F.loopBound(d);
+        int j = 0;
+        for (; j + 4 <= n; j += 4) {
+            int k0 = kAt + j * kss;
+            int k1 = k0 + kss;
+            int k2 = k1 + kss;
+            int k3 = k2 + kss;
+            FloatVector a0 = FloatVector.zero(F);
+            FloatVector a1 = a0;
+            FloatVector a2 = a0;
+            FloatVector a3 = a0;
+            for (int e = 0; e < bound; e += L) {
+                FloatVector y = FloatVector.fromArray(F, q, qAt + e);
+                a0 = y.fma(FloatVector.fromArray(F, k, k0 + e), a0);
+                a1 = y.fma(FloatVector.fromArray(F, k, k1 + e), a1);
+                a2 = y.fma(FloatVector.fromArray(F, k, k2 + e), a2);
+                a3 = y.fma(FloatVector.fromArray(F, k, k3 + e), a3);
+            }
+            tree4(a0, a1, a2, a3).intoArray(lanes, 0);
+            float s0 = lanes[LANE0];
+            float s1 = lanes[LANE1];
+            float s2 = lanes[LANE2];
+            float s3 = lanes[LANE3];
+            for (int e = bound; e < d; e++) {
+                float y = q[qAt + e];
+                s0 += y * k[k0 + e];
+                s1 += y * k[k1 + e];
+                s2 += y * k[k2 + e];
+                s3 += y * k[k3 + e];
+            }
+            sc[sAt + j] = s0;
+            sc[sAt + j + 1] = s1;
+            sc[sAt + j + 2] = s2;
+            sc[sAt + j + 3] = s3;
+        }
+        if (j < n) {
+            scores(q, qAt, k, kAt + j * kss, kss, d, sc, sAt + j, n - j);
+        }
+    }
+
+    /**
      * {@link #scores} for four rows: row t's query at qAt + t·qStep, its scores at sAt + t·sStep. Each K
      * vector is loaded once for the four rows.
      */
@@ -471,6 +518,25 @@ final class DecodeBlocks {
      * them where dv allows, so four independent FMA chains hide the FMA latency.
      */
     static void accumulate(float[] w, int wAt, float[] v, int vAt, int vss, int n, float[] acc, int aAt, int dv) {
+        accumulate(w, wAt, v, vAt, vss, n, acc, aAt, dv, -1);
+    }
+
+    /**
+     * {@link #accumulate}, told where V's lines begin ({@code lineAt}, as for {@link #accumulate4}); at 512 bits
+     * with dv = 8·L the row's 128 columns are summed in one pass over the keys ({@link #accumulate1Whole8}
+     * or, rows beginning inside a line, {@link #accumulate1Aligned}) instead of two passes of 64 columns.
+     */
+    static void accumulate(float[] w, int wAt, float[] v, int vAt, int vss, int n, float[] acc, int aAt, int dv,
+                           int lineAt) {
+        if (L == 16 && dv == 8 * L) {
+            int back = lineAt < 0 || vss % L != 0 ? 0 : (vAt - lineAt) & (L - 1);
+            if (back != 0 && vAt >= back && vAt + (long) (n - 1) * vss + 9 * L - back <= v.length) {
+                accumulate1Aligned(w, wAt, v, vAt, vss, n, acc, aAt, back);
+            } else {
+                accumulate1Whole8(w, wAt, v, vAt, vss, n, acc, aAt);
+            }
+            return;
+        }
         int e = 0;
         for (; e + 4 * L <= dv; e += 4 * L) {
             FloatVector a0 = FloatVector.fromArray(F, acc, aAt + e);
@@ -792,6 +858,86 @@ final class DecodeBlocks {
         y6.intoArray(acc, xb + 6 * L);
         y7.intoArray(acc, xb + 7 * L);
         y8.intoArray(acc, xb + 8 * L, tail);
+    }
+
+    /**
+     * One row's {@link #accumulate} at dv = 8·L, 512 bits: all eight column vectors in registers, so each
+     * key's V row is read once, whole and in order (the four-vector loop reads half of every row, then the
+     * other half). Every column sums the keys in order: the same bits.
+     */
+    private static void accumulate1Whole8(float[] w, int wa, float[] v, int vAt, int vss, int n, float[] acc,
+                                          int ca) {
+        FloatVector x0 = FloatVector.fromArray(F, acc, ca);
+        FloatVector x1 = FloatVector.fromArray(F, acc, ca + L);
+        FloatVector x2 = FloatVector.fromArray(F, acc, ca + 2 * L);
+        FloatVector x3 = FloatVector.fromArray(F, acc, ca + 3 * L);
+        FloatVector x4 = FloatVector.fromArray(F, acc, ca + 4 * L);
+        FloatVector x5 = FloatVector.fromArray(F, acc, ca + 5 * L);
+        FloatVector x6 = FloatVector.fromArray(F, acc, ca + 6 * L);
+        FloatVector x7 = FloatVector.fromArray(F, acc, ca + 7 * L);
+        for (int j = 0; j < n; j++) {
+            int at = vAt + j * vss;
+            FloatVector ba = FloatVector.broadcast(F, w[wa + j]);
+            x0 = FloatVector.fromArray(F, v, at).fma(ba, x0);
+            x1 = FloatVector.fromArray(F, v, at + L).fma(ba, x1);
+            x2 = FloatVector.fromArray(F, v, at + 2 * L).fma(ba, x2);
+            x3 = FloatVector.fromArray(F, v, at + 3 * L).fma(ba, x3);
+            x4 = FloatVector.fromArray(F, v, at + 4 * L).fma(ba, x4);
+            x5 = FloatVector.fromArray(F, v, at + 5 * L).fma(ba, x5);
+            x6 = FloatVector.fromArray(F, v, at + 6 * L).fma(ba, x6);
+            x7 = FloatVector.fromArray(F, v, at + 7 * L).fma(ba, x7);
+        }
+        x0.intoArray(acc, ca);
+        x1.intoArray(acc, ca + L);
+        x2.intoArray(acc, ca + 2 * L);
+        x3.intoArray(acc, ca + 3 * L);
+        x4.intoArray(acc, ca + 4 * L);
+        x5.intoArray(acc, ca + 5 * L);
+        x6.intoArray(acc, ca + 6 * L);
+        x7.intoArray(acc, ca + 7 * L);
+    }
+
+    /**
+     * {@link #accumulate1Whole8} with aligned loads, as {@link #accumulate2Aligned} reads them: nine whole
+     * lines per key from {@code back} floats before the row, lanes outside the row never stored. The same
+     * bits. The caller checks that the nine lines lie inside v.
+     */
+    private static void accumulate1Aligned(float[] w, int wa, float[] v, int vAt, int vss, int n, float[] acc,
+                                           int ca, int back) {
+        VectorMask<Float> head = ROW_HEAD[back];
+        VectorMask<Float> tail = ROW_TAIL[back];
+        int xa = ca - back;
+        FloatVector x0 = FloatVector.fromArray(F, acc, xa, head);
+        FloatVector x1 = FloatVector.fromArray(F, acc, xa + L);
+        FloatVector x2 = FloatVector.fromArray(F, acc, xa + 2 * L);
+        FloatVector x3 = FloatVector.fromArray(F, acc, xa + 3 * L);
+        FloatVector x4 = FloatVector.fromArray(F, acc, xa + 4 * L);
+        FloatVector x5 = FloatVector.fromArray(F, acc, xa + 5 * L);
+        FloatVector x6 = FloatVector.fromArray(F, acc, xa + 6 * L);
+        FloatVector x7 = FloatVector.fromArray(F, acc, xa + 7 * L);
+        FloatVector x8 = FloatVector.fromArray(F, acc, xa + 8 * L, tail);
+        for (int j = 0; j < n; j++) {
+            int at = vAt + j * vss - back;
+            FloatVector ba = FloatVector.broadcast(F, w[wa + j]);
+            x0 = FloatVector.fromArray(F, v, at).fma(ba, x0);
+            x1 = FloatVector.fromArray(F, v, at + L).fma(ba, x1);
+            x2 = FloatVector.fromArray(F, v, at + 2 * L).fma(ba, x2);
+            x3 = FloatVector.fromArray(F, v, at + 3 * L).fma(ba, x3);
+            x4 = FloatVector.fromArray(F, v, at + 4 * L).fma(ba, x4);
+            x5 = FloatVector.fromArray(F, v, at + 5 * L).fma(ba, x5);
+            x6 = FloatVector.fromArray(F, v, at + 6 * L).fma(ba, x6);
+            x7 = FloatVector.fromArray(F, v, at + 7 * L).fma(ba, x7);
+            x8 = FloatVector.fromArray(F, v, at + 8 * L).fma(ba, x8);
+        }
+        x0.intoArray(acc, xa, head);
+        x1.intoArray(acc, xa + L);
+        x2.intoArray(acc, xa + 2 * L);
+        x3.intoArray(acc, xa + 3 * L);
+        x4.intoArray(acc, xa + 4 * L);
+        x5.intoArray(acc, xa + 5 * L);
+        x6.intoArray(acc, xa + 6 * L);
+        x7.intoArray(acc, xa + 7 * L);
+        x8.intoArray(acc, xa + 8 * L, tail);
     }
 
     /** Columns [from, dv) of one row: vectors of L, then scalars (keys in order, like every column). */

@@ -721,7 +721,8 @@ final class FlashAttention {
                 }
                 for (; hh < per; hh++) {
                     int row = hh * rows + r;
-                    DecodeBlocks.scores(qs, row * d, kArr, kAt, kStep, d, sc, row * span + j0 - kLo, j1 - j0);
+                    DecodeBlocks.scoresKeys4(qs, row * d, kArr, kAt, kStep, d, sc, row * span + j0 - kLo, j1 - j0,
+                            ds.lanes);
                 }
             }
         }
@@ -768,7 +769,7 @@ final class FlashAttention {
                     int row = hh * rows + r;
                     if (m[row] != NEG_INF) {
                         DecodeBlocks.accumulate(sc, row * span + lo - kLo, vArr, vAt + lo * vStep, vStep, hi - lo, acc,
-                                row * dv, dv);
+                                row * dv, dv, vLine);
                     }
                 }
             }

@@ -32,9 +32,14 @@ class DecodeBlocksTest {
                 }
                 DecodeBlocks.scores4(q, 0, d, k, 5, kss, d, four, 0, n, n, lanes);
                 DecodeBlocks.scores4x2(q, 0, d, k, 5, kss, d, fourByTwo, 0, n, n, lanes);
+                float[] keysByFour = new float[4 * n];
+                for (int r = 0; r < 4; r++) {
+                    DecodeBlocks.scoresKeys4(q, r * d, k, 5, kss, d, keysByFour, r * n, n, lanes);
+                }
                 String what = "d=" + d + " n=" + n;
                 assertArrayEquals(one, four, "scores4 against scores, " + what);
                 assertArrayEquals(one, fourByTwo, "scores4x2 against scores, " + what);
+                assertArrayEquals(one, keysByFour, "scoresKeys4 against scores, " + what);
                 for (int r = 0; r < 4; r++) {
                     for (int j = 0; j < n; j++) {
                         double dot = 0;
@@ -98,15 +103,26 @@ class DecodeBlocksTest {
                             float[] w = randn(rnd, 4 * n, 1f);
                             float[] v = randn(rnd, vAt + (n - 1) * vss + dv + tailSlack, 1f);
                             float[] start = randn(rnd, 4 * dv, 1f);
+                            // every column: the keys in order, one fused multiply-add each
                             float[] one = start.clone();
                             for (int r = 0; r < 4; r++) {
-                                DecodeBlocks.accumulate(w, r * n, v, vAt, vss, n, one, r * dv, dv);
+                                for (int e = 0; e < dv; e++) {
+                                    for (int j = 0; j < n; j++) {
+                                        one[r * dv + e] = Math.fma(w[r * n + j], v[vAt + j * vss + e], one[r * dv + e]);
+                                    }
+                                }
                             }
                             for (int lineAt = -1; lineAt < Vec.L; lineAt++) {
+                                String what = "dv=" + dv + " vss=" + vss + " n=" + n + " vAt=" + vAt + " slack="
+                                        + tailSlack + " lineAt=" + lineAt;
                                 float[] four = start.clone();
                                 DecodeBlocks.accumulate4(w, 0, n, v, vAt, vss, n, four, 0, dv, dv, lineAt);
-                                assertArrayEquals(one, four, "dv=" + dv + " vss=" + vss + " n=" + n + " vAt=" + vAt
-                                        + " slack=" + tailSlack + " lineAt=" + lineAt);
+                                assertArrayEquals(one, four, "accumulate4, " + what);
+                                float[] rows = start.clone();
+                                for (int r = 0; r < 4; r++) {
+                                    DecodeBlocks.accumulate(w, r * n, v, vAt, vss, n, rows, r * dv, dv, lineAt);
+                                }
+                                assertArrayEquals(one, rows, "accumulate, " + what);
                             }
                         }
                     }
@@ -141,6 +157,11 @@ class DecodeBlocksTest {
             float[] four = new float[4 * dv];
             DecodeBlocks.accumulate4(w, 0, n, v, vAt, vss, n, four, 0, dv, dv, lineAt);
             assertArrayEquals(one, four, "lineAt=" + lineAt);
+            float[] rows = new float[4 * dv];
+            for (int r = 0; r < 4; r++) {
+                DecodeBlocks.accumulate(w, r * n, v, vAt, vss, n, rows, r * dv, dv, lineAt);
+            }
+            assertArrayEquals(one, rows, "one row, lineAt=" + lineAt);
             for (float x : four) {
                 assertEquals(true, Float.isFinite(x), "a non-finite neighbour leaked in, lineAt=" + lineAt);
             }
