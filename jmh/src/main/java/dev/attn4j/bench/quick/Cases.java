@@ -31,6 +31,10 @@ final class Cases {
             list.add(new AttentionCase("LLM prefill", AttentionProblem.of(1, 32, 8, 2048, 2048, 128), Mask.causalTopLeft()));
         }
         list.add(new AttentionCase("LLM decode", AttentionProblem.of(1, 32, 8, 1, quick ? 1024 : 4096, 128), Mask.causalBottomRight()));
+        if (!quick) {
+            // every query head with a K/V head of its own (MHA): a quarter of GQA's compute per byte of cache
+            list.add(new AttentionCase("MHA decode", AttentionProblem.of(1, 32, 32, 1, 4096, 128), Mask.causalBottomRight()));
+        }
         list.add(new LinearCase(quick ? 256 : 1024, 2304, 768));
         list.add(new SoftmaxCase(AttentionProblem.of(8, 12, 12, 128, 128, 64)));
         return list;
