@@ -37,21 +37,30 @@ final class HeapAlignment {
                 return Long.MAX_VALUE;
             }
             try {
-                HotSpotDiagnosticMXBean vm = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
-                boolean g1 = flag(vm, "UseG1GC");
-                boolean compressedClassPointers = flag(vm, "UseCompressedClassPointers");
-                boolean compactHeaders = flag(vm, "UseCompactObjectHeaders");
-                long region = Long.parseLong(vm.getVMOption("G1HeapRegionSize").getValue());
-                if (g1 && compressedClassPointers && !compactHeaders && region > 0) {
-                    return region / 2;
-                }
-                LOG.log(System.Logger.Level.DEBUG, () -> "attn4j: heap array alignment unknown (G1 " + g1
-                        + ", compressed class pointers " + compressedClassPointers + ", compact headers "
-                        + compactHeaders + ")");
+                return VmFlags.humongousAbove();
             } catch (RuntimeException | LinkageError e) {
-                // no jdk.management module, or a VM without these options: plain loads, same results
+                // no java.management / jdk.management module (VmFlags then fails to link), or a VM without
+                // these options: plain loads, the same results
                 LOG.log(System.Logger.Level.DEBUG, "attn4j: heap array alignment unknown", e);
+                return Long.MAX_VALUE;
             }
+        }
+    }
+
+    /** Every use of the management modules, in a class of its own so that their absence is caught above. */
+    private static final class VmFlags {
+        static long humongousAbove() {
+            HotSpotDiagnosticMXBean vm = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
+            boolean g1 = flag(vm, "UseG1GC");
+            boolean compressedClassPointers = flag(vm, "UseCompressedClassPointers");
+            boolean compactHeaders = flag(vm, "UseCompactObjectHeaders");
+            long region = Long.parseLong(vm.getVMOption("G1HeapRegionSize").getValue());
+            if (g1 && compressedClassPointers && !compactHeaders && region > 0) {
+                return region / 2;
+            }
+            LOG.log(System.Logger.Level.DEBUG, () -> "attn4j: heap array alignment unknown (G1 " + g1
+                    + ", compressed class pointers " + compressedClassPointers + ", compact headers "
+                    + compactHeaders + ")");
             return Long.MAX_VALUE;
         }
 
