@@ -93,7 +93,11 @@ public final class QuickBench {
                 + (endToEnd.isEmpty() ? 0 : 1 + endToEnd.size() * (o.backends().size() + (peer == null ? 0 : 1)));
         int done = 0;
         double minSeconds = o.quick() ? 0.3 : 1.5;
-        for (BenchCase c : cases) {
+        for (int i = 0; i < cases.size(); i++) {
+            BenchCase c = cases.get(i);
+            // let each case's operands go once it has run: held to the end (the MHA decode's K and V are
+            // 134 MB), they slowed the MiniLM rows that run last
+            cases.set(i, null);
             String label = c.kernel() + " " + c.shape();
             progress.update(done, steps, label + " · reference");
             // the oracle on the slice: its speed, and the truth
