@@ -30,12 +30,12 @@ import jdk.incubator.vector.VectorShuffle;
  * budget and boxed the vectors.
  */
 final class DecodeBlocks {
-    private static final VectorShuffle<Float> SWAP_HALF = swap(L / 2);
-    private static final VectorShuffle<Float> SWAP_QUARTER = swap(L / 4);
-    private static final VectorShuffle<Float> SWAP_EIGHTH = swap(Math.max(1, L / 8));
-    private static final VectorShuffle<Float> SWAP_SIXTEENTH = swap(Math.max(1, L / 16));
-    private static final VectorMask<Float> UPPER_HALF = upper(L / 2);
-    private static final VectorMask<Float> UPPER_QUARTER = upper(L / 4);
+    static final VectorShuffle<Float> SWAP_HALF = swap(L / 2);
+    static final VectorShuffle<Float> SWAP_QUARTER = swap(L / 4);
+    static final VectorShuffle<Float> SWAP_EIGHTH = swap(Math.max(1, L / 8));
+    static final VectorShuffle<Float> SWAP_SIXTEENTH = swap(Math.max(1, L / 16));
+    static final VectorMask<Float> UPPER_HALF = upper(L / 2);
+    static final VectorMask<Float> UPPER_QUARTER = upper(L / 4);
     private static final VectorMask<Float> UPPER_EIGHTH = upper(Math.max(1, L / 8));
     /** ROW_HEAD[b]: lanes b … L−1; ROW_TAIL[b]: lanes 0 … b−1 (a row's first and last line, b floats back). */
     private static final VectorMask<Float>[] ROW_HEAD = rowMasks(true);

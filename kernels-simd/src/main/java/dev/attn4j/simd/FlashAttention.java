@@ -699,6 +699,9 @@ final class FlashAttention {
                 }
             }
         }
+        // an off-heap K or V that DecodeSegments serves is read where it lies; others are copied a tile at a time
+        boolean kDirect = c.kSeg != null && DecodeSegments.serve(d, dv, per);
+        boolean vDirect = c.vSeg != null && DecodeSegments.serve(d, dv, per);
         // pass 1: scores, one K tile at a time for all rows (DECODE_TILE keys: in L1 for D ≤ 128)
         // (rows r of four heads at a time: they share the K/V head, so each K vector is loaded once)
         for (int j0 = kLo; j0 < kHi; j0 += DECODE_TILE) {
@@ -706,6 +709,17 @@ final class FlashAttention {
             float[] kArr = c.k;
             int kAt = kBase + j0 * kss;
             int kStep = kss;
+            if (kDirect) {
+                long kByte = (c.kIndex(b, h0) + j0 * c.kss) * Float.BYTES;
+                for (int r = 0; r < rows; r++) {
+                    for (int hh = 0; hh < per; hh += 4) {
+                        int row = hh * rows + r;
+                        DecodeSegments.scores4x2(qs, row * d, rows * d, c.kSeg, kByte, c.kss * Float.BYTES, sc,
+                                row * span + j0 - kLo, rows * span, j1 - j0, ds.lanes);
+                    }
+                }
+                continue;
+            }
             if (c.kSeg != null) {
                 kArr = ds.tile(d);
                 kAt = 0;
@@ -735,13 +749,15 @@ final class FlashAttention {
         int[] to = ds.to;
         // pass 3: o += p_j·v_j, one V tile at a time for all rows
         Arrays.fill(acc, 0, all * dv, 0f);
+        long vByte = vDirect ? c.vIndex(b, h0) * Float.BYTES : 0; // V[j] at byte vByte + j·vssBytes
+        long vssBytes = c.vss * Float.BYTES;
         for (int j0 = kLo; j0 < kHi; j0 += DECODE_TILE) {
             int j1 = Math.min(kHi, j0 + DECODE_TILE);
             // V[j] at vArr[vAt + j·vStep]
             float[] vArr = c.v;
             int vAt = vBase;
             int vStep = vss;
-            if (c.vSeg != null) {
+            if (c.vSeg != null && !vDirect) {
                 vArr = ds.tile(dv);
                 vAt = -j0 * dv;
                 vStep = dv;
@@ -762,12 +778,20 @@ final class FlashAttention {
                             || m[row + 3 * rows] == NEG_INF) {
                         break; // a dense mask emptied one of them: row by row below
                     }
-                    DecodeBlocks.accumulate4(sc, row * span + lo - kLo, rows * span, vArr, vAt + lo * vStep, vStep, hi - lo,
-                            acc, row * dv, rows * dv, dv, vLine);
+                    if (vDirect) {
+                        DecodeSegments.accumulate4(sc, row * span + lo - kLo, rows * span, c.vSeg, vByte + lo * vssBytes,
+                                vssBytes, hi - lo, acc, row * dv, rows * dv);
+                    } else {
+                        DecodeBlocks.accumulate4(sc, row * span + lo - kLo, rows * span, vArr, vAt + lo * vStep, vStep,
+                                hi - lo, acc, row * dv, rows * dv, dv, vLine);
+                    }
                 }
                 for (; hh < per; hh++) {
                     int row = hh * rows + r;
-                    if (m[row] != NEG_INF) {
+                    if (m[row] != NEG_INF && vDirect) {
+                        DecodeSegments.accumulate(sc, row * span + lo - kLo, c.vSeg, vByte + lo * vssBytes, vssBytes,
+                                hi - lo, acc, row * dv);
+                    } else if (m[row] != NEG_INF) {
                         DecodeBlocks.accumulate(sc, row * span + lo - kLo, vArr, vAt + lo * vStep, vStep, hi - lo, acc,
                                 row * dv, dv, vLine);
                     }

@@ -227,6 +227,12 @@ class SimdAttentionParityTest {
         record Shape(AttentionProblem p, Mask mask) { }
         for (Shape sh : List.of(
                 new Shape(AttentionProblem.of(2, 8, 2, 1, 1500, 128), Mask.none()),
+                // read in place at D = 128 with groups of four (DecodeSegments): key lengths end mid-tile, two
+                // query rows see different keys, eight heads per K/V head, a row whose keys are all masked
+                new Shape(AttentionProblem.of(2, 8, 2, 1, 300, 128), Mask.keyLengths(new int[] {300, 93})),
+                new Shape(AttentionProblem.of(1, 8, 1, 2, 333, 128), Mask.causalBottomRight()),
+                new Shape(AttentionProblem.of(2, 8, 2, 1, 200, 128), Mask.keyLengths(new int[] {0, 131})),
+                new Shape(AttentionProblem.of(1, 8, 2, 1, 150, 128), oneHeadMasked(8, 150, 5)),
                 new Shape(AttentionProblem.of(1, 4, 1, 2, 777, 64), Mask.causalBottomRight()),
                 new Shape(AttentionProblem.of(2, 6, 3, 1, 600, 40), Mask.keyLengths(new int[] {600, 77})))) {
             AttentionProblem p = sh.p();
@@ -256,6 +262,20 @@ class SimdAttentionParityTest {
                 }
             }
         }
+    }
+
+    /**
+     * A boolean [1, H, 1, Sk] mask that hides every key from head {@code masked} and every third key from the
+     * others: that head's group falls back from the four-row kernels to one row at a time.
+     */
+    static Mask oneHeadMasked(int heads, int seqK, int masked) {
+        boolean[] keep = new boolean[heads * seqK];
+        for (int h = 0; h < heads; h++) {
+            for (int j = 0; j < seqK; j++) {
+                keep[h * seqK + j] = h != masked && j % 3 != 1;
+            }
+        }
+        return Mask.bool(Tensor.ofBooleans(keep, 1, heads, 1, seqK));
     }
 
     /** data (in [B,H,S,D] order) off-heap in [B,S,H,D] memory, viewed as [B,H,S,D]. */

@@ -1,0 +1,256 @@
+package dev.attn4j.simd;
+
+import static dev.attn4j.simd.DecodeBlocks.SWAP_EIGHTH;
+import static dev.attn4j.simd.DecodeBlocks.SWAP_HALF;
+import static dev.attn4j.simd.DecodeBlocks.SWAP_QUARTER;
+import static dev.attn4j.simd.DecodeBlocks.SWAP_SIXTEENTH;
+import static dev.attn4j.simd.DecodeBlocks.UPPER_HALF;
+import static dev.attn4j.simd.DecodeBlocks.UPPER_QUARTER;
+import static dev.attn4j.simd.Vec.F;
+import static dev.attn4j.simd.Vec.L;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+
+/**
+ * The decode's GQA kernels of {@link DecodeBlocks} at 512 bits and D = 128 with K and V read straight from a
+ * float32 {@link MemorySegment} (an off-heap KV cache), instead of copying each 64-key tile to the heap
+ * first: the same loads, FMAs and reduction tree, in the same order, so the same bits as over heap arrays
+ * ({@code SimdAttentionParityTest.decodeOverAnOffHeapKvCache}). Offsets and strides are in bytes. A cache
+ * allocated on 64-byte lines with rows of 512 bytes gets every load line-aligned, which Java cannot promise
+ * for a heap array (see {@link HeapAlignment}). Other shapes and species keep the tile copies.
+ */
+final class DecodeSegments {
+    private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
+    /** Bytes per vector. */
+    private static final long VB = 4L * L;
+
+    private DecodeSegments() {
+    }
+
+    /** Whether these kernels serve a decode of head dims d (K) and dv (V) with groups of {@code per} query heads. */
+    static boolean serve(int d, int dv, int per) {
+        return L == 16 && d == 8 * L && dv == 8 * L && per % 4 == 0;
+    }
+
+    /** {@link DecodeBlocks#scores4x2} for d = 8·L over K in a segment (row j at byte kAt + j·kss). */
+    static void scores4x2(float[] q, int qAt, int qStep, MemorySegment k, long kAt, long kss, float[] sc, int sAt,
+                          int sStep, int n, float[] lanes) {
+        int q2 = qAt + 2 * qStep;
+        scores2Held8(q, qAt, qAt + qStep, k, kAt, kss, sc, sAt, sAt + sStep, n, lanes);
+        scores2Held8(q, q2, q2 + qStep, k, kAt, kss, sc, sAt + 2 * sStep, sAt + 3 * sStep, n, lanes);
+    }
+
+    /** {@link DecodeBlocks#accumulate4} for dv = 8·L over V in a segment (row j at byte vAt + j·vss). */
+    static void accumulate4(float[] w, int wAt, int wStep, MemorySegment v, long vAt, long vss, int n, float[] acc,
+                            int aAt, int aStep) {
+        int w2 = wAt + 2 * wStep;
+        int c2 = aAt + 2 * aStep;
+        accumulate2Whole8(w, wAt, wAt + wStep, v, vAt, vss, n, acc, aAt, aAt + aStep);
+        accumulate2Whole8(w, w2, w2 + wStep, v, vAt, vss, n, acc, c2, c2 + aStep);
+    }
+
+    /** {@link DecodeBlocks#accumulate} for one row, dv = 8·L, over V in a segment. */
+    static void accumulate(float[] w, int wAt, MemorySegment v, long vAt, long vss, int n, float[] acc, int aAt) {
+        accumulate1Whole8(w, wAt, v, vAt, vss, n, acc, aAt);
+    }
+
+    /** q·k for one key of 8·L floats: {@link DecodeBlocks#scores}' chain and tree ({@link DecodeBlocks#tree1}). */
+    private static float dot(float[] q, int qAt, MemorySegment k, long kAt) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int e = 0; e < 8; e++) {
+            acc = FloatVector.fromArray(F, q, qAt + e * L).fma(FloatVector.fromMemorySegment(F, k, kAt + e * VB, NATIVE), acc);
+        }
+        return DecodeBlocks.tree1(acc);
+    }
+
+    /** {@link DecodeBlocks}' kernel of the same name (the butterfly written out, as there). */
+    private static void scores2Held8(float[] q, int qa, int qb, MemorySegment k, long kAt, long kss, float[] sc,
+                                     int sa, int sb, int n, float[] lanes) {
+        FloatVector p0 = FloatVector.fromArray(F, q, qa);
+        FloatVector p1 = FloatVector.fromArray(F, q, qa + L);
+        FloatVector p2 = FloatVector.fromArray(F, q, qa + 2 * L);
+        FloatVector p3 = FloatVector.fromArray(F, q, qa + 3 * L);
+        FloatVector p4 = FloatVector.fromArray(F, q, qa + 4 * L);
+        FloatVector p5 = FloatVector.fromArray(F, q, qa + 5 * L);
+        FloatVector p6 = FloatVector.fromArray(F, q, qa + 6 * L);
+        FloatVector p7 = FloatVector.fromArray(F, q, qa + 7 * L);
+        FloatVector r0 = FloatVector.fromArray(F, q, qb);
+        FloatVector r1 = FloatVector.fromArray(F, q, qb + L);
+        FloatVector r2 = FloatVector.fromArray(F, q, qb + 2 * L);
+        FloatVector r3 = FloatVector.fromArray(F, q, qb + 3 * L);
+        FloatVector r4 = FloatVector.fromArray(F, q, qb + 4 * L);
+        FloatVector r5 = FloatVector.fromArray(F, q, qb + 5 * L);
+        FloatVector r6 = FloatVector.fromArray(F, q, qb + 6 * L);
+        FloatVector r7 = FloatVector.fromArray(F, q, qb + 7 * L);
+        FloatVector zero = FloatVector.zero(F);
+        int j = 0;
+        for (; j + 2 <= n; j += 2) {
+            long k0 = kAt + j * kss;
+            long k1 = k0 + kss;
+            FloatVector x0 = FloatVector.fromMemorySegment(F, k, k0, NATIVE);
+            FloatVector x1 = FloatVector.fromMemorySegment(F, k, k1, NATIVE);
+            FloatVector a0 = p0.fma(x0, zero);
+            FloatVector b0 = r0.fma(x0, zero);
+            FloatVector a1 = p0.fma(x1, zero);
+            FloatVector b1 = r0.fma(x1, zero);
+            x0 = FloatVector.fromMemorySegment(F, k, k0 + VB, NATIVE);
+            x1 = FloatVector.fromMemorySegment(F, k, k1 + VB, NATIVE);
+            a0 = p1.fma(x0, a0);
+            b0 = r1.fma(x0, b0);
+            a1 = p1.fma(x1, a1);
+            b1 = r1.fma(x1, b1);
+            x0 = FloatVector.fromMemorySegment(F, k, k0 + 2 * VB, NATIVE);
+            x1 = FloatVector.fromMemorySegment(F, k, k1 + 2 * VB, NATIVE);
+            a0 = p2.fma(x0, a0);
+            b0 = r2.fma(x0, b0);
+            a1 = p2.fma(x1, a1);
+            b1 = r2.fma(x1, b1);
+            x0 = FloatVector.fromMemorySegment(F, k, k0 + 3 * VB, NATIVE);
+            x1 = FloatVector.fromMemorySegment(F, k, k1 + 3 * VB, NATIVE);
+            a0 = p3.fma(x0, a0);
+            b0 = r3.fma(x0, b0);
+            a1 = p3.fma(x1, a1);
+            b1 = r3.fma(x1, b1);
+            x0 = FloatVector.fromMemorySegment(F, k, k0 + 4 * VB, NATIVE);
+            x1 = FloatVector.fromMemorySegment(F, k, k1 + 4 * VB, NATIVE);
+            a0 = p4.fma(x0, a0);
+            b0 = r4.fma(x0, b0);
+            a1 = p4.fma(x1, a1);
+            b1 = r4.fma(x1, b1);
+            x0 = FloatVector.fromMemorySegment(F, k, k0 + 5 * VB, NATIVE);
+            x1 = FloatVector.fromMemorySegment(F, k, k1 + 5 * VB, NATIVE);
+            a0 = p5.fma(x0, a0);
+            b0 = r5.fma(x0, b0);
+            a1 = p5.fma(x1, a1);
+            b1 = r5.fma(x1, b1);
+            x0 = FloatVector.fromMemorySegment(F, k, k0 + 6 * VB, NATIVE);
+            x1 = FloatVector.fromMemorySegment(F, k, k1 + 6 * VB, NATIVE);
+            a0 = p6.fma(x0, a0);
+            b0 = r6.fma(x0, b0);
+            a1 = p6.fma(x1, a1);
+            b1 = r6.fma(x1, b1);
+            x0 = FloatVector.fromMemorySegment(F, k, k0 + 7 * VB, NATIVE);
+            x1 = FloatVector.fromMemorySegment(F, k, k1 + 7 * VB, NATIVE);
+            a0 = p7.fma(x0, a0);
+            b0 = r7.fma(x0, b0);
+            a1 = p7.fma(x1, a1);
+            b1 = r7.fma(x1, b1);
+            // pair(a0, a1) and pair(b0, b1) at L/2, their pair at L/4, then the last two levels in full:
+            // lanes 0, 8 hold row a's keys 0 and 1, lanes 4, 12 row b's
+            FloatVector za = a0.blend(a1, UPPER_HALF).add(a1.blend(a0, UPPER_HALF).rearrange(SWAP_HALF));
+            FloatVector zb = b0.blend(b1, UPPER_HALF).add(b1.blend(b0, UPPER_HALF).rearrange(SWAP_HALF));
+            FloatVector z = za.blend(zb, UPPER_QUARTER).add(zb.blend(za, UPPER_QUARTER).rearrange(SWAP_QUARTER));
+            z = z.add(z.rearrange(SWAP_EIGHTH));
+            z.add(z.rearrange(SWAP_SIXTEENTH)).intoArray(lanes, 0);
+            sc[sa + j] = lanes[0];
+            sc[sa + j + 1] = lanes[8];
+            sc[sb + j] = lanes[4];
+            sc[sb + j + 1] = lanes[12];
+        }
+        if (j < n) {
+            sc[sa + j] = dot(q, qa, k, kAt + j * kss);
+            sc[sb + j] = dot(q, qb, k, kAt + j * kss);
+        }
+    }
+
+    /** {@link DecodeBlocks}' kernel of the same name. */
+    private static void accumulate2Whole8(float[] w, int wa, int wb, MemorySegment v, long vAt, long vss, int n,
+                                          float[] acc, int ca, int cb) {
+        FloatVector x0 = FloatVector.fromArray(F, acc, ca);
+        FloatVector x1 = FloatVector.fromArray(F, acc, ca + L);
+        FloatVector x2 = FloatVector.fromArray(F, acc, ca + 2 * L);
+        FloatVector x3 = FloatVector.fromArray(F, acc, ca + 3 * L);
+        FloatVector x4 = FloatVector.fromArray(F, acc, ca + 4 * L);
+        FloatVector x5 = FloatVector.fromArray(F, acc, ca + 5 * L);
+        FloatVector x6 = FloatVector.fromArray(F, acc, ca + 6 * L);
+        FloatVector x7 = FloatVector.fromArray(F, acc, ca + 7 * L);
+        FloatVector y0 = FloatVector.fromArray(F, acc, cb);
+        FloatVector y1 = FloatVector.fromArray(F, acc, cb + L);
+        FloatVector y2 = FloatVector.fromArray(F, acc, cb + 2 * L);
+        FloatVector y3 = FloatVector.fromArray(F, acc, cb + 3 * L);
+        FloatVector y4 = FloatVector.fromArray(F, acc, cb + 4 * L);
+        FloatVector y5 = FloatVector.fromArray(F, acc, cb + 5 * L);
+        FloatVector y6 = FloatVector.fromArray(F, acc, cb + 6 * L);
+        FloatVector y7 = FloatVector.fromArray(F, acc, cb + 7 * L);
+        for (int j = 0; j < n; j++) {
+            long at = vAt + j * vss;
+            FloatVector ba = FloatVector.broadcast(F, w[wa + j]);
+            FloatVector bb = FloatVector.broadcast(F, w[wb + j]);
+            FloatVector v0 = FloatVector.fromMemorySegment(F, v, at, NATIVE);
+            x0 = v0.fma(ba, x0);
+            y0 = v0.fma(bb, y0);
+            FloatVector v1 = FloatVector.fromMemorySegment(F, v, at + VB, NATIVE);
+            x1 = v1.fma(ba, x1);
+            y1 = v1.fma(bb, y1);
+            FloatVector v2 = FloatVector.fromMemorySegment(F, v, at + 2 * VB, NATIVE);
+            x2 = v2.fma(ba, x2);
+            y2 = v2.fma(bb, y2);
+            FloatVector v3 = FloatVector.fromMemorySegment(F, v, at + 3 * VB, NATIVE);
+            x3 = v3.fma(ba, x3);
+            y3 = v3.fma(bb, y3);
+            FloatVector v4 = FloatVector.fromMemorySegment(F, v, at + 4 * VB, NATIVE);
+            x4 = v4.fma(ba, x4);
+            y4 = v4.fma(bb, y4);
+            FloatVector v5 = FloatVector.fromMemorySegment(F, v, at + 5 * VB, NATIVE);
+            x5 = v5.fma(ba, x5);
+            y5 = v5.fma(bb, y5);
+            FloatVector v6 = FloatVector.fromMemorySegment(F, v, at + 6 * VB, NATIVE);
+            x6 = v6.fma(ba, x6);
+            y6 = v6.fma(bb, y6);
+            FloatVector v7 = FloatVector.fromMemorySegment(F, v, at + 7 * VB, NATIVE);
+            x7 = v7.fma(ba, x7);
+            y7 = v7.fma(bb, y7);
+        }
+        x0.intoArray(acc, ca);
+        x1.intoArray(acc, ca + L);
+        x2.intoArray(acc, ca + 2 * L);
+        x3.intoArray(acc, ca + 3 * L);
+        x4.intoArray(acc, ca + 4 * L);
+        x5.intoArray(acc, ca + 5 * L);
+        x6.intoArray(acc, ca + 6 * L);
+        x7.intoArray(acc, ca + 7 * L);
+        y0.intoArray(acc, cb);
+        y1.intoArray(acc, cb + L);
+        y2.intoArray(acc, cb + 2 * L);
+        y3.intoArray(acc, cb + 3 * L);
+        y4.intoArray(acc, cb + 4 * L);
+        y5.intoArray(acc, cb + 5 * L);
+        y6.intoArray(acc, cb + 6 * L);
+        y7.intoArray(acc, cb + 7 * L);
+    }
+
+    /** {@link DecodeBlocks}' kernel of the same name. */
+    private static void accumulate1Whole8(float[] w, int wa, MemorySegment v, long vAt, long vss, int n,
+                                          float[] acc, int ca) {
+        FloatVector x0 = FloatVector.fromArray(F, acc, ca);
+        FloatVector x1 = FloatVector.fromArray(F, acc, ca + L);
+        FloatVector x2 = FloatVector.fromArray(F, acc, ca + 2 * L);
+        FloatVector x3 = FloatVector.fromArray(F, acc, ca + 3 * L);
+        FloatVector x4 = FloatVector.fromArray(F, acc, ca + 4 * L);
+        FloatVector x5 = FloatVector.fromArray(F, acc, ca + 5 * L);
+        FloatVector x6 = FloatVector.fromArray(F, acc, ca + 6 * L);
+        FloatVector x7 = FloatVector.fromArray(F, acc, ca + 7 * L);
+        for (int j = 0; j < n; j++) {
+            long at = vAt + j * vss;
+            FloatVector ba = FloatVector.broadcast(F, w[wa + j]);
+            x0 = FloatVector.fromMemorySegment(F, v, at, NATIVE).fma(ba, x0);
+            x1 = FloatVector.fromMemorySegment(F, v, at + VB, NATIVE).fma(ba, x1);
+            x2 = FloatVector.fromMemorySegment(F, v, at + 2 * VB, NATIVE).fma(ba, x2);
+            x3 = FloatVector.fromMemorySegment(F, v, at + 3 * VB, NATIVE).fma(ba, x3);
+            x4 = FloatVector.fromMemorySegment(F, v, at + 4 * VB, NATIVE).fma(ba, x4);
+            x5 = FloatVector.fromMemorySegment(F, v, at + 5 * VB, NATIVE).fma(ba, x5);
+            x6 = FloatVector.fromMemorySegment(F, v, at + 6 * VB, NATIVE).fma(ba, x6);
+            x7 = FloatVector.fromMemorySegment(F, v, at + 7 * VB, NATIVE).fma(ba, x7);
+        }
+        x0.intoArray(acc, ca);
+        x1.intoArray(acc, ca + L);
+        x2.intoArray(acc, ca + 2 * L);
+        x3.intoArray(acc, ca + 3 * L);
+        x4.intoArray(acc, ca + 4 * L);
+        x5.intoArray(acc, ca + 5 * L);
+        x6.intoArray(acc, ca + 6 * L);
+        x7.intoArray(acc, ca + 7 * L);
+    }
+}
