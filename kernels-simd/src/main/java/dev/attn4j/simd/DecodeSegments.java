@@ -14,12 +14,12 @@ import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 
 /**
- * The decode's GQA kernels of {@link DecodeBlocks} at 512 bits and D = 128 with K and V read straight from a
+ * The decode's kernels of {@link DecodeBlocks} at 512 bits and D = 128 with K and V read straight from a
  * float32 {@link MemorySegment} (an off-heap KV cache), instead of copying each 64-key tile to the heap
  * first: the same loads, FMAs and reduction tree, in the same order, so the same bits as over heap arrays
  * ({@code SimdAttentionParityTest.decodeOverAnOffHeapKvCache}). Offsets and strides are in bytes. A cache
  * allocated on 64-byte lines with rows of 512 bytes gets every load line-aligned, which Java cannot promise
- * for a heap array (see {@link HeapAlignment}). Other shapes and species keep the tile copies.
+ * for a heap array (see {@link HeapAlignment}). Other head dims and species keep the tile copies.
  */
 final class DecodeSegments {
     private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
@@ -29,9 +29,9 @@ final class DecodeSegments {
     private DecodeSegments() {
     }
 
-    /** Whether these kernels serve a decode of head dims d (K) and dv (V) with groups of {@code per} query heads. */
-    static boolean serve(int d, int dv, int per) {
-        return L == 16 && d == 8 * L && dv == 8 * L && per % 4 == 0;
+    /** Whether these kernels serve a decode of head dims d (K) and dv (V). */
+    static boolean serve(int d, int dv) {
+        return L == 16 && d == 8 * L && dv == 8 * L;
     }
 
     /** {@link DecodeBlocks#scores4x2} for d = 8·L over K in a segment (row j at byte kAt + j·kss). */
@@ -40,6 +40,41 @@ final class DecodeSegments {
         int q2 = qAt + 2 * qStep;
         scores2Held8(q, qAt, qAt + qStep, k, kAt, kss, sc, sAt, sAt + sStep, n, lanes);
         scores2Held8(q, q2, q2 + qStep, k, kAt, kss, sc, sAt + 2 * sStep, sAt + 3 * sStep, n, lanes);
+    }
+
+    /**
+     * {@link DecodeBlocks#scoresKeys4} for d = 8·L over K in a segment: one query row (a head with its K/V
+     * head to itself, or one left over from the groups of four), four keys at a time, the same bits.
+     */
+    static void scoresKeys4(float[] q, int qAt, MemorySegment k, long kAt, long kss, float[] sc, int sAt, int n,
+                            float[] lanes) {
+        int j = 0;
+        for (; j + 4 <= n; j += 4) {
+            long k0 = kAt + j * kss;
+            long k1 = k0 + kss;
+            long k2 = k1 + kss;
+            long k3 = k2 + kss;
+            FloatVector a0 = FloatVector.zero(F);
+            FloatVector a1 = a0;
+            FloatVector a2 = a0;
+            FloatVector a3 = a0;
+            for (int e = 0; e < 8; e++) {
+                FloatVector y = FloatVector.fromArray(F, q, qAt + e * L);
+                long at = e * VB;
+                a0 = y.fma(FloatVector.fromMemorySegment(F, k, k0 + at, NATIVE), a0);
+                a1 = y.fma(FloatVector.fromMemorySegment(F, k, k1 + at, NATIVE), a1);
+                a2 = y.fma(FloatVector.fromMemorySegment(F, k, k2 + at, NATIVE), a2);
+                a3 = y.fma(FloatVector.fromMemorySegment(F, k, k3 + at, NATIVE), a3);
+            }
+            DecodeBlocks.tree4(a0, a1, a2, a3).intoArray(lanes, 0);
+            sc[sAt + j] = lanes[DecodeBlocks.LANE0];
+            sc[sAt + j + 1] = lanes[DecodeBlocks.LANE1];
+            sc[sAt + j + 2] = lanes[DecodeBlocks.LANE2];
+            sc[sAt + j + 3] = lanes[DecodeBlocks.LANE3];
+        }
+        for (; j < n; j++) {
+            sc[sAt + j] = dot(q, qAt, k, kAt + j * kss);
+        }
     }
 
     /** {@link DecodeBlocks#accumulate4} for dv = 8·L over V in a segment (row j at byte vAt + j·vss). */

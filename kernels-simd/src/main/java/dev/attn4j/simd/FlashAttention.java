@@ -700,8 +700,8 @@ final class FlashAttention {
             }
         }
         // an off-heap K or V that DecodeSegments serves is read where it lies; others are copied a tile at a time
-        boolean kDirect = c.kSeg != null && DecodeSegments.serve(d, dv, per);
-        boolean vDirect = c.vSeg != null && DecodeSegments.serve(d, dv, per);
+        boolean kDirect = c.kSeg != null && DecodeSegments.serve(d, dv);
+        boolean vDirect = c.vSeg != null && DecodeSegments.serve(d, dv);
         // pass 1: scores, one K tile at a time for all rows (DECODE_TILE keys: in L1 for D ≤ 128)
         // (rows r of four heads at a time: they share the K/V head, so each K vector is loaded once)
         for (int j0 = kLo; j0 < kHi; j0 += DECODE_TILE) {
@@ -711,11 +711,18 @@ final class FlashAttention {
             int kStep = kss;
             if (kDirect) {
                 long kByte = (c.kIndex(b, h0) + j0 * c.kss) * Float.BYTES;
+                long kssBytes = c.kss * Float.BYTES;
                 for (int r = 0; r < rows; r++) {
-                    for (int hh = 0; hh < per; hh += 4) {
+                    int hh = 0;
+                    for (; hh + 4 <= per; hh += 4) {
                         int row = hh * rows + r;
-                        DecodeSegments.scores4x2(qs, row * d, rows * d, c.kSeg, kByte, c.kss * Float.BYTES, sc,
+                        DecodeSegments.scores4x2(qs, row * d, rows * d, c.kSeg, kByte, kssBytes, sc,
                                 row * span + j0 - kLo, rows * span, j1 - j0, ds.lanes);
+                    }
+                    for (; hh < per; hh++) {
+                        int row = hh * rows + r;
+                        DecodeSegments.scoresKeys4(qs, row * d, c.kSeg, kByte, kssBytes, sc, row * span + j0 - kLo,
+                                j1 - j0, ds.lanes);
                     }
                 }
                 continue;

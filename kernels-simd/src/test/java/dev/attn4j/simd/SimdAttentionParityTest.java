@@ -233,6 +233,9 @@ class SimdAttentionParityTest {
                 new Shape(AttentionProblem.of(1, 8, 1, 2, 333, 128), Mask.causalBottomRight()),
                 new Shape(AttentionProblem.of(2, 8, 2, 1, 200, 128), Mask.keyLengths(new int[] {0, 131})),
                 new Shape(AttentionProblem.of(1, 8, 2, 1, 150, 128), oneHeadMasked(8, 150, 5)),
+                // a K/V head per query head, and groups of six (four, then two one row at a time)
+                new Shape(AttentionProblem.of(1, 3, 3, 1, 259, 128), Mask.none()),
+                new Shape(AttentionProblem.of(1, 12, 2, 2, 190, 128), Mask.causalBottomRight()),
                 new Shape(AttentionProblem.of(1, 4, 1, 2, 777, 64), Mask.causalBottomRight()),
                 new Shape(AttentionProblem.of(2, 6, 3, 1, 600, 40), Mask.keyLengths(new int[] {600, 77})))) {
             AttentionProblem p = sh.p();
