@@ -682,13 +682,8 @@ final class FlashAttention {
         int all = per * rows; // row index hh·rows + r
         DecodeScratch ds = DECODE_SCRATCH.get();
         ds.ensure(all, Math.max(span, 1), d, dv);
-        float[] sc = ds.scores;
         float[] qs = ds.queries;
         float[] acc = ds.acc;
-        int kBase = c.kBase(b, h0);
-        int vBase = c.vBase(b, h0);
-        int kss = (int) c.kss;
-        int vss = (int) c.vss;
         for (int hh = 0; hh < per; hh++) {
             int qBase = c.qBase(b, h0 + hh);
             for (int r = 0; r < rows; r++) {
@@ -699,9 +694,47 @@ final class FlashAttention {
                 }
             }
         }
-        // an off-heap K or V that DecodeSegments serves is read where it lies; others are copied a tile at a time
+        // pass 1: scores (an off-heap K that DecodeSegments serves is read where it lies)
+        decodeScores(c, ds, b, h0, per, rows, kLo, kHi, span);
+        // pass 2: each row's softmax over its visible keys. Each pass is a method of its own, too large for C2 to
+        // inline into this one: compiled together, they passed C2's node budget and the softmax's exponentials
+        // ran out of line on boxed vectors (787 KB per call, in a process that had run heap and off-heap decodes)
+        decodeSoftmax(c, ds, b, h0, per, rows, kLo, kHi, span);
+        float[] m = ds.rowMax;
+        float[] l = ds.rowSum;
+        // pass 3: o += p_j·v_j
+        decodeValues(c, ds, b, h0, per, rows, kLo, kHi, span);
+        // each row's (m, l, unnormalized O) goes straight to its partial slot, or normalized to the output
+        for (int hh = 0; hh < per; hh++) {
+            int h = h0 + hh;
+            int at = c.splits > 1 ? partialIndex(c, b, h, 0, split) : 0;
+            int oBase = c.oBase(b, h);
+            for (int r = 0; r < rows; r++) {
+                int row = hh * rows + r;
+                if (c.splits > 1) {
+                    for (int e = 0; e < dv; e++) {
+                        c.partials[at + e * rows + r] = acc[row * dv + e];
+                    }
+                    c.partials[at + dv * rows + r] = m[row];
+                    c.partials[at + dv * rows + rows + r] = l[row];
+                } else {
+                    finishRow(c, acc, row * dv, m[row], l[row], oBase + r * (int) c.oss, b, h, r);
+                }
+            }
+        }
+    }
+
+    /** The decode's pass 1: s_j = q·k_j for every row of the group, one K tile at a time. */
+    private static void decodeScores(Call c, DecodeScratch ds, int b, int h0, int per, int rows, int kLo, int kHi,
+                                     int span) {
+        int d = c.p.headDim();
+        int dv = c.p.valueDim();
+        float[] sc = ds.scores;
+        float[] qs = ds.queries;
+        int kBase = c.kBase(b, h0);
+        int kss = (int) c.kss;
+        // an off-heap K that DecodeSegments serves is read where it lies; others are copied a tile at a time
         boolean kDirect = c.kSeg != null && DecodeSegments.serve(d, dv);
-        boolean vDirect = c.vSeg != null && DecodeSegments.serve(d, dv);
         // pass 1: scores, one K tile at a time for all rows (DECODE_TILE keys: in L1 for D ≤ 128)
         // (rows r of four heads at a time: they share the K/V head, so each K vector is loaded once)
         for (int j0 = kLo; j0 < kHi; j0 += DECODE_TILE) {
@@ -747,13 +780,23 @@ final class FlashAttention {
                 }
             }
         }
-        // pass 2: each row's softmax over its visible keys (a method of its own: inlined here, the vector
-        // loops of max and exp fell out of C2's budget and ran boxed, seen in JFR as blendTemplate)
-        decodeSoftmax(c, ds, b, h0, per, rows, kLo, kHi, span);
+    }
+
+    /** The decode's pass 3: o += p_j·v_j for every row of the group, one V tile at a time. */
+    private static void decodeValues(Call c, DecodeScratch ds, int b, int h0, int per, int rows, int kLo, int kHi,
+                                     int span) {
+        int d = c.p.headDim();
+        int dv = c.p.valueDim();
+        int all = per * rows;
+        float[] sc = ds.scores;
+        float[] acc = ds.acc;
         float[] m = ds.rowMax;
-        float[] l = ds.rowSum;
         int[] from = ds.from;
         int[] to = ds.to;
+        int vBase = c.vBase(b, h0);
+        int vss = (int) c.vss;
+        // an off-heap V that DecodeSegments serves is read where it lies; others are copied a tile at a time
+        boolean vDirect = c.vSeg != null && DecodeSegments.serve(d, dv);
         // pass 3: o += p_j·v_j, one V tile at a time for all rows
         Arrays.fill(acc, 0, all * dv, 0f);
         long vByte = vDirect ? c.vIndex(b, h0) * Float.BYTES : 0; // V[j] at byte vByte + j·vssBytes
@@ -802,24 +845,6 @@ final class FlashAttention {
                         DecodeBlocks.accumulate(sc, row * span + lo - kLo, vArr, vAt + lo * vStep, vStep, hi - lo, acc,
                                 row * dv, dv, vLine);
                     }
-                }
-            }
-        }
-        // each row's (m, l, unnormalized O) goes straight to its partial slot, or normalized to the output
-        for (int hh = 0; hh < per; hh++) {
-            int h = h0 + hh;
-            int at = c.splits > 1 ? partialIndex(c, b, h, 0, split) : 0;
-            int oBase = c.oBase(b, h);
-            for (int r = 0; r < rows; r++) {
-                int row = hh * rows + r;
-                if (c.splits > 1) {
-                    for (int e = 0; e < dv; e++) {
-                        c.partials[at + e * rows + r] = acc[row * dv + e];
-                    }
-                    c.partials[at + dv * rows + r] = m[row];
-                    c.partials[at + dv * rows + rows + r] = l[row];
-                } else {
-                    finishRow(c, acc, row * dv, m[row], l[row], oBase + r * (int) c.oss, b, h, r);
                 }
             }
         }
