@@ -513,24 +513,31 @@ final class DecodeBlocks {
     }
 
     /**
-     * acc[aAt + e] += Σ_j w[wAt + j]·v[vAt + j·vss + e] for j &lt; n, e &lt; dv, keys in order: the
-     * accumulators stay in registers across the block's keys (the block of V is in L1), four vectors of
-     * them where dv allows, so four independent FMA chains hide the FMA latency.
+     * How many floats before a 64-byte line boundary the n rows of 8·L floats at v[vAt + j·vss] begin, when
+     * that is known, the same for every row (the stride keeps them in step) and the nine whole lines each row
+     * touches lie inside v; else 0 (read the rows as they are).
+     *
+     * @param lineAt the residue mod L of the indices of v whose element begins a line, or −1
      */
-    static void accumulate(float[] w, int wAt, float[] v, int vAt, int vss, int n, float[] acc, int aAt, int dv) {
-        accumulate(w, wAt, v, vAt, vss, n, acc, aAt, dv, -1);
+    private static int linesBack(float[] v, int vAt, int vss, int n, int lineAt) {
+        int back = lineAt < 0 || vss % L != 0 ? 0 : (vAt - lineAt) & (L - 1);
+        return back != 0 && vAt >= back && vAt + (long) (n - 1) * vss + 9 * L - back <= v.length ? back : 0;
     }
 
     /**
-     * {@link #accumulate}, told where V's lines begin ({@code lineAt}, as for {@link #accumulate4}); at 512 bits
-     * with dv = 8·L the row's 128 columns are summed in one pass over the keys ({@link #accumulate1Whole8}
-     * or, rows beginning inside a line, {@link #accumulate1Aligned}) instead of two passes of 64 columns.
+     * acc[aAt + e] += Σ_j w[wAt + j]·v[vAt + j·vss + e] for j &lt; n, e &lt; dv, keys in order: the
+     * accumulators stay in registers across the block's keys (the block of V is in L1), four vectors of
+     * them where dv allows, so four independent FMA chains hide the FMA latency. At 512 bits with dv = 8·L the
+     * row's 128 columns are summed in one pass over the keys ({@link #accumulate1Whole8} or, where
+     * {@code lineAt} says the rows begin inside a line, {@link #accumulate1Aligned}) instead of two passes of 64.
+     *
+     * @param lineAt as for {@link #accumulate4}: where V's lines begin, or −1; it changes only the speed
      */
     static void accumulate(float[] w, int wAt, float[] v, int vAt, int vss, int n, float[] acc, int aAt, int dv,
                            int lineAt) {
         if (L == 16 && dv == 8 * L) {
-            int back = lineAt < 0 || vss % L != 0 ? 0 : (vAt - lineAt) & (L - 1);
-            if (back != 0 && vAt >= back && vAt + (long) (n - 1) * vss + 9 * L - back <= v.length) {
+            int back = linesBack(v, vAt, vss, n, lineAt);
+            if (back != 0) {
                 accumulate1Aligned(w, wAt, v, vAt, vss, n, acc, aAt, back);
             } else {
                 accumulate1Whole8(w, wAt, v, vAt, vss, n, acc, aAt);
@@ -580,9 +587,8 @@ final class DecodeBlocks {
         int c2 = c1 + aStep;
         int c3 = c2 + aStep;
         if (L == 16 && dv == 8 * L) {
-            // every row starts `back` floats past a line when the stride keeps the rows in step
-            int back = lineAt < 0 || vss % L != 0 ? 0 : (vAt - lineAt) & (L - 1);
-            if (back != 0 && vAt >= back && vAt + (long) (n - 1) * vss + 9 * L - back <= v.length) {
+            int back = linesBack(v, vAt, vss, n, lineAt);
+            if (back != 0) {
                 accumulate2Aligned(w, wAt, w1, v, vAt, vss, n, acc, aAt, c1, back);
                 accumulate2Aligned(w, w2, w3, v, vAt, vss, n, acc, c2, c3, back);
                 return;

@@ -86,16 +86,12 @@ final class DecodeSegments {
         accumulate2Whole8(w, w2, w2 + wStep, v, vAt, vss, n, acc, c2, c2 + aStep);
     }
 
-    /** {@link DecodeBlocks#accumulate} for one row, dv = 8·L, over V in a segment. */
-    static void accumulate(float[] w, int wAt, MemorySegment v, long vAt, long vss, int n, float[] acc, int aAt) {
-        accumulate1Whole8(w, wAt, v, vAt, vss, n, acc, aAt);
-    }
-
     /** q·k for one key of 8·L floats: {@link DecodeBlocks#scores}' chain and tree ({@link DecodeBlocks#tree1}). */
     private static float dot(float[] q, int qAt, MemorySegment k, long kAt) {
         FloatVector acc = FloatVector.zero(F);
         for (int e = 0; e < 8; e++) {
-            acc = FloatVector.fromArray(F, q, qAt + e * L).fma(FloatVector.fromMemorySegment(F, k, kAt + e * VB, NATIVE), acc);
+            FloatVector x = FloatVector.fromMemorySegment(F, k, kAt + e * VB, NATIVE);
+            acc = FloatVector.fromArray(F, q, qAt + e * L).fma(x, acc);
         }
         return DecodeBlocks.tree1(acc);
     }
@@ -256,9 +252,8 @@ final class DecodeSegments {
         y7.intoArray(acc, cb + 7 * L);
     }
 
-    /** {@link DecodeBlocks}' kernel of the same name. */
-    private static void accumulate1Whole8(float[] w, int wa, MemorySegment v, long vAt, long vss, int n,
-                                          float[] acc, int ca) {
+    /** {@link DecodeBlocks#accumulate} at dv = 8·L over V in a segment: its whole-row kernel, accumulate1Whole8. */
+    static void accumulate(float[] w, int wa, MemorySegment v, long vAt, long vss, int n, float[] acc, int ca) {
         FloatVector x0 = FloatVector.fromArray(F, acc, ca);
         FloatVector x1 = FloatVector.fromArray(F, acc, ca + L);
         FloatVector x2 = FloatVector.fromArray(F, acc, ca + 2 * L);

@@ -696,9 +696,10 @@ final class FlashAttention {
         }
         // pass 1: scores (an off-heap K that DecodeSegments serves is read where it lies)
         decodeScores(c, ds, b, h0, per, rows, kLo, kHi, span);
-        // pass 2: each row's softmax over its visible keys. Each pass is a method of its own, too large for C2 to
-        // inline into this one: compiled together, they passed C2's node budget and the softmax's exponentials
-        // ran out of line on boxed vectors (787 KB per call, in a process that had run heap and off-heap decodes)
+        // pass 2: each row's softmax over its visible keys. Passes 1 and 3 are methods of their own, too large for
+        // C2 to inline into this one (over FreqInlineSize, 325 bytecode bytes; keep them so): compiled together
+        // with the softmax, they passed C2's node budget and its exponentials ran out of line on boxed vectors
+        // (787 KB per call, in a process that had run heap and off-heap decodes)
         decodeSoftmax(c, ds, b, h0, per, rows, kLo, kHi, span);
         float[] m = ds.rowMax;
         float[] l = ds.rowSum;
@@ -737,30 +738,15 @@ final class FlashAttention {
         boolean kDirect = c.kSeg != null && DecodeSegments.serve(d, dv);
         // pass 1: scores, one K tile at a time for all rows (DECODE_TILE keys: in L1 for D ≤ 128)
         // (rows r of four heads at a time: they share the K/V head, so each K vector is loaded once)
+        long kssBytes = c.kss * Float.BYTES;
         for (int j0 = kLo; j0 < kHi; j0 += DECODE_TILE) {
             int j1 = Math.min(kHi, j0 + DECODE_TILE);
+            // K[j] at kArr[kAt + (j − j0)·kStep], or at byte kByte + (j − j0)·kssBytes of the segment
             float[] kArr = c.k;
             int kAt = kBase + j0 * kss;
             int kStep = kss;
-            if (kDirect) {
-                long kByte = (c.kIndex(b, h0) + j0 * c.kss) * Float.BYTES;
-                long kssBytes = c.kss * Float.BYTES;
-                for (int r = 0; r < rows; r++) {
-                    int hh = 0;
-                    for (; hh + 4 <= per; hh += 4) {
-                        int row = hh * rows + r;
-                        DecodeSegments.scores4x2(qs, row * d, rows * d, c.kSeg, kByte, kssBytes, sc,
-                                row * span + j0 - kLo, rows * span, j1 - j0, ds.lanes);
-                    }
-                    for (; hh < per; hh++) {
-                        int row = hh * rows + r;
-                        DecodeSegments.scoresKeys4(qs, row * d, c.kSeg, kByte, kssBytes, sc, row * span + j0 - kLo,
-                                j1 - j0, ds.lanes);
-                    }
-                }
-                continue;
-            }
-            if (c.kSeg != null) {
+            long kByte = kDirect ? (c.kIndex(b, h0) + j0 * c.kss) * Float.BYTES : 0;
+            if (c.kSeg != null && !kDirect) {
                 kArr = ds.tile(d);
                 kAt = 0;
                 kStep = d;
@@ -770,13 +756,23 @@ final class FlashAttention {
                 int hh = 0;
                 for (; hh + 4 <= per; hh += 4) {
                     int row = hh * rows + r;
-                    DecodeBlocks.scores4x2(qs, row * d, rows * d, kArr, kAt, kStep, d, sc, row * span + j0 - kLo,
-                            rows * span, j1 - j0, ds.lanes);
+                    if (kDirect) {
+                        DecodeSegments.scores4x2(qs, row * d, rows * d, c.kSeg, kByte, kssBytes, sc,
+                                row * span + j0 - kLo, rows * span, j1 - j0, ds.lanes);
+                    } else {
+                        DecodeBlocks.scores4x2(qs, row * d, rows * d, kArr, kAt, kStep, d, sc, row * span + j0 - kLo,
+                                rows * span, j1 - j0, ds.lanes);
+                    }
                 }
                 for (; hh < per; hh++) {
                     int row = hh * rows + r;
-                    DecodeBlocks.scoresKeys4(qs, row * d, kArr, kAt, kStep, d, sc, row * span + j0 - kLo, j1 - j0,
-                            ds.lanes);
+                    if (kDirect) {
+                        DecodeSegments.scoresKeys4(qs, row * d, c.kSeg, kByte, kssBytes, sc, row * span + j0 - kLo,
+                                j1 - j0, ds.lanes);
+                    } else {
+                        DecodeBlocks.scoresKeys4(qs, row * d, kArr, kAt, kStep, d, sc, row * span + j0 - kLo,
+                                j1 - j0, ds.lanes);
+                    }
                 }
             }
         }
@@ -801,6 +797,8 @@ final class FlashAttention {
         Arrays.fill(acc, 0, all * dv, 0f);
         long vByte = vDirect ? c.vIndex(b, h0) * Float.BYTES : 0; // V[j] at byte vByte + j·vssBytes
         long vssBytes = c.vss * Float.BYTES;
+        // a V array's line alignment, where known (a tile buffer is too small to be known: −1, as for a segment)
+        int vLine = HeapAlignment.lineResidue(c.v);
         for (int j0 = kLo; j0 < kHi; j0 += DECODE_TILE) {
             int j1 = Math.min(kHi, j0 + DECODE_TILE);
             // V[j] at vArr[vAt + j·vStep]
@@ -813,7 +811,6 @@ final class FlashAttention {
                 vStep = dv;
                 Copies.rows(c.vSeg, c.vIndex(b, h0) + j0 * c.vss, c.vss, j1 - j0, dv, vArr);
             }
-            int vLine = HeapAlignment.lineResidue(vArr);
             for (int r = 0; r < rows; r++) {
                 // rows r of four heads see the same keys (the structured mask depends on r, not the head)
                 int lo = Math.max(j0, from[r]);
@@ -829,8 +826,8 @@ final class FlashAttention {
                         break; // a dense mask emptied one of them: row by row below
                     }
                     if (vDirect) {
-                        DecodeSegments.accumulate4(sc, row * span + lo - kLo, rows * span, c.vSeg, vByte + lo * vssBytes,
-                                vssBytes, hi - lo, acc, row * dv, rows * dv);
+                        DecodeSegments.accumulate4(sc, row * span + lo - kLo, rows * span, c.vSeg,
+                                vByte + lo * vssBytes, vssBytes, hi - lo, acc, row * dv, rows * dv);
                     } else {
                         DecodeBlocks.accumulate4(sc, row * span + lo - kLo, rows * span, vArr, vAt + lo * vStep, vStep,
                                 hi - lo, acc, row * dv, rows * dv, dv, vLine);

@@ -67,7 +67,7 @@ class DecodeBlocksTest {
             float[] one = start.clone();
             float[] four = start.clone();
             for (int r = 0; r < 4; r++) {
-                DecodeBlocks.accumulate(w, r * n, v, 2, vss, n, one, r * dv, dv);
+                DecodeBlocks.accumulate(w, r * n, v, 2, vss, n, one, r * dv, dv, -1);
             }
             DecodeBlocks.accumulate4(w, 0, n, v, 2, vss, n, four, 0, dv, dv, -1);
             assertArrayEquals(one, four, "accumulate4 against accumulate, dv=" + dv);
@@ -151,7 +151,7 @@ class DecodeBlocksTest {
         }
         float[] one = new float[4 * dv];
         for (int r = 0; r < 4; r++) {
-            DecodeBlocks.accumulate(w, r * n, v, vAt, vss, n, one, r * dv, dv);
+            DecodeBlocks.accumulate(w, r * n, v, vAt, vss, n, one, r * dv, dv, -1);
         }
         for (int lineAt = 0; lineAt < Vec.L; lineAt++) {
             float[] four = new float[4 * dv];
