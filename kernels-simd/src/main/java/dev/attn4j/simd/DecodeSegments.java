@@ -96,9 +96,30 @@ final class DecodeSegments {
         return DecodeBlocks.tree1(acc);
     }
 
-    /** {@link DecodeBlocks}' kernel of the same name (the butterfly written out, as there). */
+    /** {@link DecodeBlocks}' kernel of the same name. */
     private static void scores2Held8(float[] q, int qa, int qb, MemorySegment k, long kAt, long kss, float[] sc,
                                      int sa, int sb, int n, float[] lanes) {
+        int pairs = n / 2;
+        scoresPairs8(q, qa, qb, k, kAt, 2 * kss, kss, sc, sa, sb, pairs, 2, 1, lanes);
+        if (2 * pairs < n) {
+            sc[sa + 2 * pairs] = dot(q, qa, k, kAt + 2 * pairs * kss);
+            sc[sb + 2 * pairs] = dot(q, qb, k, kAt + 2 * pairs * kss);
+        }
+    }
+
+    /** {@link DecodeBlocks#scores4x2Halves} over K in a segment (row j at byte kAt + j·kss). */
+    static void scores4x2Halves(float[] q, int qAt, int qStep, MemorySegment k, long kAt, long kss, float[] sc,
+                                int sAt, int sStep, int pairs, int half, float[] lanes) {
+        int q2 = qAt + 2 * qStep;
+        long second = half * kss;
+        scoresPairs8(q, qAt, qAt + qStep, k, kAt, kss, second, sc, sAt, sAt + sStep, pairs, 1, half, lanes);
+        scoresPairs8(q, q2, q2 + qStep, k, kAt, kss, second, sc, sAt + 2 * sStep, sAt + 3 * sStep, pairs, 1, half,
+                lanes);
+    }
+
+    /** {@link DecodeBlocks}' kernel of the same name (the butterfly written out, as there); offsets in bytes. */
+    private static void scoresPairs8(float[] q, int qa, int qb, MemorySegment k, long kAt, long pairStep, long second,
+                                     float[] sc, int sa, int sb, int pairs, int scStep, int scSecond, float[] lanes) {
         FloatVector p0 = FloatVector.fromArray(F, q, qa);
         FloatVector p1 = FloatVector.fromArray(F, q, qa + L);
         FloatVector p2 = FloatVector.fromArray(F, q, qa + 2 * L);
@@ -116,10 +137,9 @@ final class DecodeSegments {
         FloatVector r6 = FloatVector.fromArray(F, q, qb + 6 * L);
         FloatVector r7 = FloatVector.fromArray(F, q, qb + 7 * L);
         FloatVector zero = FloatVector.zero(F);
-        int j = 0;
-        for (; j + 2 <= n; j += 2) {
-            long k0 = kAt + j * kss;
-            long k1 = k0 + kss;
+        for (int i = 0; i < pairs; i++) {
+            long k0 = kAt + i * pairStep;
+            long k1 = k0 + second;
             FloatVector x0 = FloatVector.fromMemorySegment(F, k, k0, NATIVE);
             FloatVector x1 = FloatVector.fromMemorySegment(F, k, k1, NATIVE);
             FloatVector a0 = p0.fma(x0, zero);
@@ -175,14 +195,12 @@ final class DecodeSegments {
             FloatVector z = za.blend(zb, UPPER_QUARTER).add(zb.blend(za, UPPER_QUARTER).rearrange(SWAP_QUARTER));
             z = z.add(z.rearrange(SWAP_EIGHTH));
             z.add(z.rearrange(SWAP_SIXTEENTH)).intoArray(lanes, 0);
-            sc[sa + j] = lanes[0];
-            sc[sa + j + 1] = lanes[8];
-            sc[sb + j] = lanes[4];
-            sc[sb + j + 1] = lanes[12];
-        }
-        if (j < n) {
-            sc[sa + j] = dot(q, qa, k, kAt + j * kss);
-            sc[sb + j] = dot(q, qb, k, kAt + j * kss);
+            int at = sa + i * scStep;
+            sc[at] = lanes[0];
+            sc[at + scSecond] = lanes[8];
+            at = sb + i * scStep;
+            sc[at] = lanes[4];
+            sc[at + scSecond] = lanes[12];
         }
     }
 

@@ -736,6 +736,10 @@ final class FlashAttention {
         int kss = (int) c.kss;
         // an off-heap K that DecodeSegments serves is read where it lies; others are copied a tile at a time
         boolean kDirect = c.kSeg != null && DecodeSegments.serve(d, dv);
+        if (per >= 4 && DecodeBlocks.halves(d) && (c.kSeg == null || kDirect)) {
+            decodeScoresInHalves(c, ds, b, h0, per, rows, kLo, kHi, span, kDirect);
+            return;
+        }
         // pass 1: scores, one K tile at a time for all rows (DECODE_TILE keys: in L1 for D ≤ 128)
         // (rows r of four heads at a time: they share the K/V head, so each K vector is loaded once)
         long kssBytes = c.kss * Float.BYTES;
@@ -773,6 +777,63 @@ final class FlashAttention {
                         DecodeBlocks.scoresKeys4(qs, row * d, kArr, kAt, kStep, d, sc, row * span + j0 - kLo,
                                 j1 - j0, ds.lanes);
                     }
+                }
+            }
+        }
+    }
+
+    /**
+     * {@link #decodeScores} for groups of four heads at D = 128 over K on the heap or read in place: key
+     * kLo + i paired with key kLo + half + i (see {@link DecodeBlocks#scores4x2Halves}), DECODE_TILE / 2 pairs
+     * at a time for all rows (their K rows, DECODE_TILE of them, stay in L1 for the next rows), then the odd
+     * last key. The scores are the same bits as in key order.
+     */
+    private static void decodeScoresInHalves(Call c, DecodeScratch ds, int b, int h0, int per, int rows, int kLo,
+                                             int kHi, int span, boolean kDirect) {
+        int d = c.p.headDim();
+        float[] sc = ds.scores;
+        float[] qs = ds.queries;
+        int kss = (int) c.kss;
+        int kAt = c.kBase(b, h0) + kLo * kss; // key kLo on the heap
+        long kssBytes = c.kss * Float.BYTES;
+        long kByte = kDirect ? (c.kIndex(b, h0) + kLo * c.kss) * Float.BYTES : 0; // key kLo in the segment
+        int half = span / 2;
+        for (int i0 = 0; i0 < half; i0 += DECODE_TILE / 2) {
+            int pairs = Math.min(DECODE_TILE / 2, half - i0);
+            for (int r = 0; r < rows; r++) {
+                int hh = 0;
+                for (; hh + 4 <= per; hh += 4) {
+                    int row = hh * rows + r;
+                    if (kDirect) {
+                        DecodeSegments.scores4x2Halves(qs, row * d, rows * d, c.kSeg, kByte + i0 * kssBytes, kssBytes,
+                                sc, row * span + i0, rows * span, pairs, half, ds.lanes);
+                    } else {
+                        DecodeBlocks.scores4x2Halves(qs, row * d, rows * d, c.k, kAt + i0 * kss, kss, sc,
+                                row * span + i0, rows * span, pairs, half, ds.lanes);
+                    }
+                }
+                for (; hh < per; hh++) {
+                    int row = hh * rows + r;
+                    for (int at = i0; at <= half + i0; at += half) {
+                        if (kDirect) {
+                            DecodeSegments.scoresKeys4(qs, row * d, c.kSeg, kByte + at * kssBytes, kssBytes, sc,
+                                    row * span + at, pairs, ds.lanes);
+                        } else {
+                            DecodeBlocks.scoresKeys4(qs, row * d, c.k, kAt + at * kss, kss, d, sc, row * span + at,
+                                    pairs, ds.lanes);
+                        }
+                    }
+                }
+            }
+        }
+        if (2 * half < span) {
+            int last = 2 * half;
+            for (int row = 0; row < per * rows; row++) {
+                if (kDirect) {
+                    DecodeSegments.scoresKeys4(qs, row * d, c.kSeg, kByte + last * kssBytes, kssBytes, sc,
+                            row * span + last, 1, ds.lanes);
+                } else {
+                    DecodeBlocks.scores(qs, row * d, c.k, kAt + last * kss, kss, d, sc, row * span + last, 1);
                 }
             }
         }

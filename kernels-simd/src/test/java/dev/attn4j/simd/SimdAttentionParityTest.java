@@ -219,7 +219,8 @@ class SimdAttentionParityTest {
     /**
      * A decode over an off-heap KV cache reads K and V where they lie (tile by tile), in a shared arena
      * from the pool's threads and in a confined one from the caller: the same bits as over heap arrays,
-     * packed or with a row stride ([B,S,H,D] memory), GQA, a key-length mask, D = 128 and D = 64.
+     * packed or with a row stride ([B,S,H,D] memory), GQA, a key-length mask, D = 128 and D = 64, and on the
+     * heap the reference's result within the tolerance.
      */
     @Test
     void decodeOverAnOffHeapKvCache() {
@@ -236,6 +237,10 @@ class SimdAttentionParityTest {
                 // a K/V head per query head, and groups of six (four, then two one row at a time)
                 new Shape(AttentionProblem.of(1, 3, 3, 1, 259, 128), Mask.none()),
                 new Shape(AttentionProblem.of(1, 12, 2, 2, 190, 128), Mask.causalBottomRight()),
+                // the scores pair key i with key i + half (an odd count leaves a last key; 1 key: no pairs)
+                new Shape(AttentionProblem.of(1, 12, 2, 1, 257, 128), Mask.none()),
+                new Shape(AttentionProblem.of(1, 8, 2, 1, 1, 128), Mask.none()),
+                new Shape(AttentionProblem.of(1, 4, 1, 1, 3, 128), Mask.none()),
                 new Shape(AttentionProblem.of(1, 4, 1, 2, 777, 64), Mask.causalBottomRight()),
                 new Shape(AttentionProblem.of(2, 6, 3, 1, 600, 40), Mask.keyLengths(new int[] {600, 77})))) {
             AttentionProblem p = sh.p();
