@@ -125,12 +125,40 @@ final class DecodeBlocks {
      */
     static void scoresKeys4(float[] q, int qAt, float[] k, int kAt, int kss, int d, float[] sc, int sAt, int n,
                             float[] lanes) {
+        int quads = n / 4;
+        scoresQuads(q, qAt, k, kAt, 4 * kss, kss, 2 * kss, d, sc, sAt, quads, 4, 2, lanes);
+        if (4 * quads < n) {
+            scores(q, qAt, k, kAt + 4 * quads * kss, kss, d, sc, sAt + 4 * quads, n - 4 * quads);
+        }
+    }
+
+    /**
+     * {@link #scoresKeys4} over two places of K at once, as {@link #scores4x2Halves} reads them: keys i, i + 1,
+     * half + i and half + i + 1 for even i below {@code pairs} (each half's first {@code pairs} keys, scores at
+     * sAt + i and sAt + half + i), and one at a time the last when {@code pairs} is odd. The same bits.
+     */
+    static void scoresKeys4Halves(float[] q, int qAt, float[] k, int kAt, int kss, int d, float[] sc, int sAt,
+                                  int pairs, int half, float[] lanes) {
+        int quads = pairs / 2;
+        scoresQuads(q, qAt, k, kAt, 2 * kss, kss, half * kss, d, sc, sAt, quads, 2, half, lanes);
+        if (2 * quads < pairs) {
+            int last = 2 * quads;
+            scores(q, qAt, k, kAt + last * kss, kss, d, sc, sAt + last, 1);
+            scores(q, qAt, k, kAt + (half + last) * kss, kss, d, sc, sAt + half + last, 1);
+        }
+    }
+
+    /**
+     * The kernel of {@link #scoresKeys4}: quad i's keys at kAt + i·quadStep, that + kss, that + second and
+     * that + second + kss, their scores at sAt + i·scStep, that + 1, that + scSecond and that + scSecond + 1.
+     */
+    private static void scoresQuads(float[] q, int qAt, float[] k, int kAt, int quadStep, int kss, int second, int d,
+                                    float[] sc, int sAt, int quads, int scStep, int scSecond, float[] lanes) {
         int bound = F.loopBound(d);
-        int j = 0;
-        for (; j + 4 <= n; j += 4) {
-            int k0 = kAt + j * kss;
+        for (int i = 0; i < quads; i++) {
+            int k0 = kAt + i * quadStep;
             int k1 = k0 + kss;
-            int k2 = k1 + kss;
+            int k2 = k0 + second;
             int k3 = k2 + kss;
             FloatVector a0 = FloatVector.zero(F);
             FloatVector a1 = a0;
@@ -155,13 +183,11 @@ final class DecodeBlocks {
                 s2 += y * k[k2 + e];
                 s3 += y * k[k3 + e];
             }
-            sc[sAt + j] = s0;
-            sc[sAt + j + 1] = s1;
-            sc[sAt + j + 2] = s2;
-            sc[sAt + j + 3] = s3;
-        }
-        if (j < n) {
-            scores(q, qAt, k, kAt + j * kss, kss, d, sc, sAt + j, n - j);
+            int at = sAt + i * scStep;
+            sc[at] = s0;
+            sc[at + 1] = s1;
+            sc[at + scSecond] = s2;
+            sc[at + scSecond + 1] = s3;
         }
     }
 

@@ -48,11 +48,33 @@ final class DecodeSegments {
      */
     static void scoresKeys4(float[] q, int qAt, MemorySegment k, long kAt, long kss, float[] sc, int sAt, int n,
                             float[] lanes) {
-        int j = 0;
-        for (; j + 4 <= n; j += 4) {
-            long k0 = kAt + j * kss;
+        int quads = n / 4;
+        scoresQuads(q, qAt, k, kAt, 4 * kss, kss, 2 * kss, sc, sAt, quads, 4, 2, lanes);
+        for (int j = 4 * quads; j < n; j++) {
+            sc[sAt + j] = dot(q, qAt, k, kAt + j * kss);
+        }
+    }
+
+    /** {@link DecodeBlocks#scoresKeys4Halves} for d = 8·L over K in a segment. */
+    static void scoresKeys4Halves(float[] q, int qAt, MemorySegment k, long kAt, long kss, float[] sc, int sAt,
+                                  int pairs, int half, float[] lanes) {
+        int quads = pairs / 2;
+        scoresQuads(q, qAt, k, kAt, 2 * kss, kss, half * kss, sc, sAt, quads, 2, half, lanes);
+        if (2 * quads < pairs) {
+            int last = 2 * quads;
+            sc[sAt + last] = dot(q, qAt, k, kAt + last * kss);
+            sc[sAt + half + last] = dot(q, qAt, k, kAt + (half + last) * kss);
+        }
+    }
+
+    /** {@link DecodeBlocks}' kernel of the same name; offsets in bytes. */
+    private static void scoresQuads(float[] q, int qAt, MemorySegment k, long kAt, long quadStep, long kss,
+                                    long second, float[] sc, int sAt, int quads, int scStep, int scSecond,
+                                    float[] lanes) {
+        for (int i = 0; i < quads; i++) {
+            long k0 = kAt + i * quadStep;
             long k1 = k0 + kss;
-            long k2 = k1 + kss;
+            long k2 = k0 + second;
             long k3 = k2 + kss;
             FloatVector a0 = FloatVector.zero(F);
             FloatVector a1 = a0;
@@ -67,13 +89,11 @@ final class DecodeSegments {
                 a3 = y.fma(FloatVector.fromMemorySegment(F, k, k3 + at, NATIVE), a3);
             }
             DecodeBlocks.tree4(a0, a1, a2, a3).intoArray(lanes, 0);
-            sc[sAt + j] = lanes[DecodeBlocks.LANE0];
-            sc[sAt + j + 1] = lanes[DecodeBlocks.LANE1];
-            sc[sAt + j + 2] = lanes[DecodeBlocks.LANE2];
-            sc[sAt + j + 3] = lanes[DecodeBlocks.LANE3];
-        }
-        for (; j < n; j++) {
-            sc[sAt + j] = dot(q, qAt, k, kAt + j * kss);
+            int at = sAt + i * scStep;
+            sc[at] = lanes[DecodeBlocks.LANE0];
+            sc[at + 1] = lanes[DecodeBlocks.LANE1];
+            sc[at + scSecond] = lanes[DecodeBlocks.LANE2];
+            sc[at + scSecond + 1] = lanes[DecodeBlocks.LANE3];
         }
     }
 

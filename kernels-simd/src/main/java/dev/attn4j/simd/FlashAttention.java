@@ -725,32 +725,32 @@ final class FlashAttention {
         }
     }
 
-    /** The decode's pass 1: s_j = q·k_j for every row of the group, one K tile at a time. */
+    /**
+     * The decode's pass 1: s_j = q·k_j for every row of the group. At D = 128 with 512-bit vectors over K on
+     * the heap or read in place ({@link DecodeSegments}), in two halves at once ({@link #decodeScoresInHalves});
+     * else one K tile at a time, copied first when K is off-heap.
+     */
     private static void decodeScores(Call c, DecodeScratch ds, int b, int h0, int per, int rows, int kLo, int kHi,
                                      int span) {
         int d = c.p.headDim();
-        int dv = c.p.valueDim();
+        boolean kDirect = c.kSeg != null && DecodeSegments.serve(d, c.p.valueDim());
+        if (DecodeBlocks.halves(d) && (c.kSeg == null || kDirect)) {
+            decodeScoresInHalves(c, ds, b, h0, per, rows, kLo, span, kDirect);
+            return;
+        }
         float[] sc = ds.scores;
         float[] qs = ds.queries;
         int kBase = c.kBase(b, h0);
         int kss = (int) c.kss;
-        // an off-heap K that DecodeSegments serves is read where it lies; others are copied a tile at a time
-        boolean kDirect = c.kSeg != null && DecodeSegments.serve(d, dv);
-        if (per >= 4 && DecodeBlocks.halves(d) && (c.kSeg == null || kDirect)) {
-            decodeScoresInHalves(c, ds, b, h0, per, rows, kLo, kHi, span, kDirect);
-            return;
-        }
-        // pass 1: scores, one K tile at a time for all rows (DECODE_TILE keys: in L1 for D ≤ 128)
-        // (rows r of four heads at a time: they share the K/V head, so each K vector is loaded once)
-        long kssBytes = c.kss * Float.BYTES;
+        // one K tile at a time for all rows (DECODE_TILE keys: in L1 for D ≤ 128); rows r of four heads at a
+        // time: they share the K/V head, so each K vector is loaded once
         for (int j0 = kLo; j0 < kHi; j0 += DECODE_TILE) {
             int j1 = Math.min(kHi, j0 + DECODE_TILE);
-            // K[j] at kArr[kAt + (j − j0)·kStep], or at byte kByte + (j − j0)·kssBytes of the segment
+            // K[j] at kArr[kAt + (j − j0)·kStep]
             float[] kArr = c.k;
             int kAt = kBase + j0 * kss;
             int kStep = kss;
-            long kByte = kDirect ? (c.kIndex(b, h0) + j0 * c.kss) * Float.BYTES : 0;
-            if (c.kSeg != null && !kDirect) {
+            if (c.kSeg != null) {
                 kArr = ds.tile(d);
                 kAt = 0;
                 kStep = d;
@@ -760,36 +760,27 @@ final class FlashAttention {
                 int hh = 0;
                 for (; hh + 4 <= per; hh += 4) {
                     int row = hh * rows + r;
-                    if (kDirect) {
-                        DecodeSegments.scores4x2(qs, row * d, rows * d, c.kSeg, kByte, kssBytes, sc,
-                                row * span + j0 - kLo, rows * span, j1 - j0, ds.lanes);
-                    } else {
-                        DecodeBlocks.scores4x2(qs, row * d, rows * d, kArr, kAt, kStep, d, sc, row * span + j0 - kLo,
-                                rows * span, j1 - j0, ds.lanes);
-                    }
+                    DecodeBlocks.scores4x2(qs, row * d, rows * d, kArr, kAt, kStep, d, sc, row * span + j0 - kLo,
+                            rows * span, j1 - j0, ds.lanes);
                 }
                 for (; hh < per; hh++) {
                     int row = hh * rows + r;
-                    if (kDirect) {
-                        DecodeSegments.scoresKeys4(qs, row * d, c.kSeg, kByte, kssBytes, sc, row * span + j0 - kLo,
-                                j1 - j0, ds.lanes);
-                    } else {
-                        DecodeBlocks.scoresKeys4(qs, row * d, kArr, kAt, kStep, d, sc, row * span + j0 - kLo,
-                                j1 - j0, ds.lanes);
-                    }
+                    DecodeBlocks.scoresKeys4(qs, row * d, kArr, kAt, kStep, d, sc, row * span + j0 - kLo, j1 - j0,
+                            ds.lanes);
                 }
             }
         }
     }
 
     /**
-     * {@link #decodeScores} for groups of four heads at D = 128 over K on the heap or read in place: key
-     * kLo + i paired with key kLo + half + i (see {@link DecodeBlocks#scores4x2Halves}), DECODE_TILE / 2 pairs
-     * at a time for all rows (their K rows, DECODE_TILE of them, stay in L1 for the next rows), then the odd
-     * last key. The scores are the same bits as in key order.
+     * {@link #decodeScores} at D = 128 over K on the heap or read in place: key kLo + i paired with key
+     * kLo + half + i (see {@link DecodeBlocks#scores4x2Halves}; a head with its K/V head to itself, or left over
+     * from the groups of four, {@link DecodeBlocks#scoresKeys4Halves}), DECODE_TILE / 2 pairs at a time for all
+     * rows (their K rows, DECODE_TILE of them, stay in L1 for the next rows), then the odd last key. The
+     * scores are the same bits as in key order.
      */
     private static void decodeScoresInHalves(Call c, DecodeScratch ds, int b, int h0, int per, int rows, int kLo,
-                                             int kHi, int span, boolean kDirect) {
+                                             int span, boolean kDirect) {
         int d = c.p.headDim();
         float[] sc = ds.scores;
         float[] qs = ds.queries;
@@ -814,14 +805,12 @@ final class FlashAttention {
                 }
                 for (; hh < per; hh++) {
                     int row = hh * rows + r;
-                    for (int at = i0; at <= half + i0; at += half) {
-                        if (kDirect) {
-                            DecodeSegments.scoresKeys4(qs, row * d, c.kSeg, kByte + at * kssBytes, kssBytes, sc,
-                                    row * span + at, pairs, ds.lanes);
-                        } else {
-                            DecodeBlocks.scoresKeys4(qs, row * d, c.k, kAt + at * kss, kss, d, sc, row * span + at,
-                                    pairs, ds.lanes);
-                        }
+                    if (kDirect) {
+                        DecodeSegments.scoresKeys4Halves(qs, row * d, c.kSeg, kByte + i0 * kssBytes, kssBytes, sc,
+                                row * span + i0, pairs, half, ds.lanes);
+                    } else {
+                        DecodeBlocks.scoresKeys4Halves(qs, row * d, c.k, kAt + i0 * kss, kss, d, sc, row * span + i0,
+                                pairs, half, ds.lanes);
                     }
                 }
             }
