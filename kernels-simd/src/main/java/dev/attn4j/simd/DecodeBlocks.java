@@ -136,6 +136,8 @@ final class DecodeBlocks {
      * {@link #scoresKeys4} over two places of K at once, as {@link #scores4x2Halves} reads them: keys i, i + 1,
      * half + i and half + i + 1 for even i below {@code pairs} (each half's first {@code pairs} keys, scores at
      * sAt + i and sAt + half + i), and one at a time the last when {@code pairs} is odd. The same bits.
+     * In-process A/B of the MHA decode step (B=1 H=32 KVH=32 Sk=4096): D = 128 1.11–1.16× warm, 1.12× cold;
+     * D = 64 1.16× and 1.17×.
      */
     static void scoresKeys4Halves(float[] q, int qAt, float[] k, int kAt, int kss, int d, float[] sc, int sAt,
                                   int pairs, int half, float[] lanes) {
@@ -249,24 +251,37 @@ final class DecodeBlocks {
             scores4(q, qAt, qStep, k, kAt, kss, d, sc, sAt, sStep, n, lanes);
             return;
         }
-        if (d == 4 * L) {
-            scores4Held4(q, qAt, qStep, k, kAt, kss, sc, sAt, sStep, n, lanes);
-            return;
-        }
         if (d == 8 * L) {
             int q2 = qAt + 2 * qStep;
             scores2Held8(q, qAt, qAt + qStep, k, kAt, kss, sc, sAt, sAt + sStep, n, lanes);
             scores2Held8(q, q2, q2 + qStep, k, kAt, kss, sc, sAt + 2 * sStep, sAt + 3 * sStep, n, lanes);
             return;
         }
+        if (d == 4 * L) {
+            scores4Held4(q, qAt, qStep, k, kAt, kss, sc, sAt, sStep, n, lanes);
+            return;
+        }
+        int pairs = n / 2;
+        scores4x2Pairs(q, qAt, qStep, k, kAt, 2 * kss, kss, d, sc, sAt, sStep, pairs, 2, 1, lanes);
+        if (2 * pairs < n) {
+            scores4(q, qAt, qStep, k, kAt + 2 * pairs * kss, kss, d, sc, sAt + 2 * pairs, sStep, 1, lanes);
+        }
+    }
+
+    /**
+     * The kernel of {@link #scores4x2} for any d at 512 bits: pair i's keys at kAt + i·pairStep and that +
+     * second, their scores (row t) at sAt + t·sStep + i·scStep and that + scSecond.
+     */
+    private static void scores4x2Pairs(float[] q, int qAt, int qStep, float[] k, int kAt, int pairStep, int second,
+                                       int d, float[] sc, int sAt, int sStep, int pairs, int scStep, int scSecond,
+                                       float[] lanes) {
         int bound = F.loopBound(d);
         int q1 = qAt + qStep;
         int q2 = q1 + qStep;
         int q3 = q2 + qStep;
-        int j = 0;
-        for (; j + 2 <= n; j += 2) {
-            int k0 = kAt + j * kss;
-            int k1 = k0 + kss;
+        for (int i = 0; i < pairs; i++) {
+            int k0 = kAt + i * pairStep;
+            int k1 = k0 + second;
             FloatVector a00 = FloatVector.zero(F);
             FloatVector a01 = a00;
             FloatVector a10 = a00;
@@ -324,21 +339,18 @@ final class DecodeBlocks {
                 s30 += y3 * x0;
                 s31 += y3 * x1;
             }
-            int at = sAt + j;
+            int at = sAt + i * scStep;
             sc[at] = s00;
-            sc[at + 1] = s01;
+            sc[at + scSecond] = s01;
             at += sStep;
             sc[at] = s10;
-            sc[at + 1] = s11;
+            sc[at + scSecond] = s11;
             at += sStep;
             sc[at] = s20;
-            sc[at + 1] = s21;
+            sc[at + scSecond] = s21;
             at += sStep;
             sc[at] = s30;
-            sc[at + 1] = s31;
-        }
-        if (j < n) {
-            scores4(q, qAt, qStep, k, kAt + j * kss, kss, d, sc, sAt + j, sStep, n - j, lanes);
+            sc[at + scSecond] = s31;
         }
     }
 
@@ -459,24 +471,34 @@ final class DecodeBlocks {
         }
     }
 
-    /** Whether {@link #scores4x2Halves} serves head dim d (512-bit vectors, d = 8·L: D = 128). */
-    static boolean halves(int d) {
-        return L == 16 && d == 8 * L;
+    /**
+     * Whether the decode's scores read K in halves ({@link #scores4x2Halves}, {@link #scoresKeys4Halves}) for
+     * head dim d with {@code per} query heads per K/V head: at 512 bits, but for groups of four or more at
+     * d = 4·L (D = 64), where {@link #scores4Held4} serves four rows per K vector loaded and key order was
+     * faster (in-process A/B of B=1 H=32 KVH=8 Sk=4096 D=64: halves 0.94× warm, 0.96–1.02× cold).
+     */
+    static boolean halves(int d, int per) {
+        return L == 16 && (per < 4 || d != 4 * L);
     }
 
     /**
-     * {@link #scores4x2} at d = 8·L (see {@link #halves}) over keys taken from two places at once: pair i is
+     * {@link #scores4x2} (at 512 bits, see {@link #halves}) over keys taken from two places at once: pair i is
      * key i and key i + half (row t's scores at sAt + t·sStep + i and that + half), so that the loop reads K
      * as two streams, each at half the pace. Read as one stream, a K row every few dozen cycles did not keep
      * the hardware prefetchers far enough ahead: the step waited on memory and then computed, in turn. A key's
      * score is the same chain and butterfly whatever it is paired with, so the bits are {@link #scores}'.
      * In-process A/B of the whole GQA decode step (B=1 H=32 KVH=8 Sk=4096 D=128), call by call, on the
-     * 2-vCPU Zen 4 VM: 1.12–1.18× warm, 1.07–1.15× after a cache eviction, identical outputs; pairs of the
-     * halves' 64-key tiles in turn (instead of keys in turn) were 0.87–0.94×, and P·V read the same way
-     * (one row, two accumulator sets) 0.88–0.92×.
+     * 2-vCPU Zen 4 VM: 1.12–1.18× warm, 1.07–1.15× after a cache eviction, identical outputs (D = 96:
+     * 1.05–1.09×; D = 256: 1.30–1.34×); pairs of the halves' 64-key tiles in turn (instead of keys in turn)
+     * were 0.87–0.94×. P·V does not gain from it: V's halves into the same accumulators in turn (other bits)
+     * 1.00–1.02×, into two accumulator sets one row at a time 0.88–0.92×.
      */
-    static void scores4x2Halves(float[] q, int qAt, int qStep, float[] k, int kAt, int kss, float[] sc, int sAt,
-                                int sStep, int pairs, int half, float[] lanes) {
+    static void scores4x2Halves(float[] q, int qAt, int qStep, float[] k, int kAt, int kss, int d, float[] sc,
+                                int sAt, int sStep, int pairs, int half, float[] lanes) {
+        if (d != 8 * L) {
+            scores4x2Pairs(q, qAt, qStep, k, kAt, kss, half * kss, d, sc, sAt, sStep, pairs, 1, half, lanes);
+            return;
+        }
         int q2 = qAt + 2 * qStep;
         scoresPairs8(q, qAt, qAt + qStep, k, kAt, kss, half * kss, sc, sAt, sAt + sStep, pairs, 1, half, lanes);
         scoresPairs8(q, q2, q2 + qStep, k, kAt, kss, half * kss, sc, sAt + 2 * sStep, sAt + 3 * sStep, pairs, 1, half,

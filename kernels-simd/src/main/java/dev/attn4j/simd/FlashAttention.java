@@ -726,15 +726,15 @@ final class FlashAttention {
     }
 
     /**
-     * The decode's pass 1: s_j = q·k_j for every row of the group. At D = 128 with 512-bit vectors over K on
-     * the heap or read in place ({@link DecodeSegments}), in two halves at once ({@link #decodeScoresInHalves});
-     * else one K tile at a time, copied first when K is off-heap.
+     * The decode's pass 1: s_j = q·k_j for every row of the group. Over K on the heap, or read in place
+     * ({@link DecodeSegments}, D = 128), in two halves at once where {@link DecodeBlocks#halves} says so
+     * ({@link #decodeScoresInHalves}); else one K tile at a time, copied first when K is off-heap.
      */
     private static void decodeScores(Call c, DecodeScratch ds, int b, int h0, int per, int rows, int kLo, int kHi,
                                      int span) {
         int d = c.p.headDim();
         boolean kDirect = c.kSeg != null && DecodeSegments.serve(d, c.p.valueDim());
-        if (DecodeBlocks.halves(d) && (c.kSeg == null || kDirect)) {
+        if (DecodeBlocks.halves(d, per) && (c.kSeg == null || kDirect)) {
             decodeScoresInHalves(c, ds, b, h0, per, rows, kLo, span, kDirect);
             return;
         }
@@ -773,7 +773,7 @@ final class FlashAttention {
     }
 
     /**
-     * {@link #decodeScores} at D = 128 over K on the heap or read in place: key kLo + i paired with key
+     * {@link #decodeScores} at 512 bits over K on the heap or read in place: key kLo + i paired with key
      * kLo + half + i (see {@link DecodeBlocks#scores4x2Halves}; a head with its K/V head to itself, or left over
      * from the groups of four, {@link DecodeBlocks#scoresKeys4Halves}), DECODE_TILE / 2 pairs at a time for all
      * rows (their K rows, DECODE_TILE of them, stay in L1 for the next rows), then the odd last key. The
@@ -799,7 +799,7 @@ final class FlashAttention {
                         DecodeSegments.scores4x2Halves(qs, row * d, rows * d, c.kSeg, kByte + i0 * kssBytes, kssBytes,
                                 sc, row * span + i0, rows * span, pairs, half, ds.lanes);
                     } else {
-                        DecodeBlocks.scores4x2Halves(qs, row * d, rows * d, c.k, kAt + i0 * kss, kss, sc,
+                        DecodeBlocks.scores4x2Halves(qs, row * d, rows * d, c.k, kAt + i0 * kss, kss, d, sc,
                                 row * span + i0, rows * span, pairs, half, ds.lanes);
                     }
                 }
