@@ -23,7 +23,8 @@ import jdk.incubator.vector.VectorShuffle;
  * rows' q vectors across the keys, and for P·V at D = 128 two rows' whole 128-column accumulators, so
  * that each key's V row is read in order. What the step's time fits on the 2-vCPU Zen 5 VM: the K/V read
  * roof plus these kernels' time with the tile in L1 (they do not overlap), so fewer loads and uops per
- * key pay directly; see each kernel for its measurement. Their loops are written out (sixteen named
+ * key pay directly; see each kernel for its measurement. The scores read K as two streams at once
+ * ({@link #scores4x2Halves}), which let the hardware prefetchers keep ahead of them. Their loops are written out (sixteen named
  * vectors): an array of vectors, or a helper taking them, boxes.
  *
  * <p>The hot loops live in small methods of their own: inlined into one large method, C2 ran out of
