@@ -290,6 +290,65 @@ final class DecodeSegments {
         y7.intoArray(acc, cb + 7 * L);
     }
 
+    /** {@link DecodeBlocks#accumulateHalves8} over V in a segment (offsets in bytes). */
+    static void accumulateHalves8(float[] w, int wa, int wb, MemorySegment v, long vAt, long vBt, long vss, int n,
+                                  float[] acc, int ca, int cb) {
+        FloatVector x0 = FloatVector.fromArray(F, acc, ca);
+        FloatVector x1 = FloatVector.fromArray(F, acc, ca + L);
+        FloatVector x2 = FloatVector.fromArray(F, acc, ca + 2 * L);
+        FloatVector x3 = FloatVector.fromArray(F, acc, ca + 3 * L);
+        FloatVector x4 = FloatVector.fromArray(F, acc, ca + 4 * L);
+        FloatVector x5 = FloatVector.fromArray(F, acc, ca + 5 * L);
+        FloatVector x6 = FloatVector.fromArray(F, acc, ca + 6 * L);
+        FloatVector x7 = FloatVector.fromArray(F, acc, ca + 7 * L);
+        FloatVector y0 = FloatVector.fromArray(F, acc, cb);
+        FloatVector y1 = FloatVector.fromArray(F, acc, cb + L);
+        FloatVector y2 = FloatVector.fromArray(F, acc, cb + 2 * L);
+        FloatVector y3 = FloatVector.fromArray(F, acc, cb + 3 * L);
+        FloatVector y4 = FloatVector.fromArray(F, acc, cb + 4 * L);
+        FloatVector y5 = FloatVector.fromArray(F, acc, cb + 5 * L);
+        FloatVector y6 = FloatVector.fromArray(F, acc, cb + 6 * L);
+        FloatVector y7 = FloatVector.fromArray(F, acc, cb + 7 * L);
+        for (int j = 0; j < n; j++) {
+            long at = vAt + j * vss;
+            long bt = vBt + j * vss;
+            FloatVector ba = FloatVector.broadcast(F, w[wa + j]);
+            FloatVector bb = FloatVector.broadcast(F, w[wb + j]);
+            x0 = FloatVector.fromMemorySegment(F, v, at, NATIVE).fma(ba, x0);
+            y0 = FloatVector.fromMemorySegment(F, v, bt, NATIVE).fma(bb, y0);
+            x1 = FloatVector.fromMemorySegment(F, v, at + VB, NATIVE).fma(ba, x1);
+            y1 = FloatVector.fromMemorySegment(F, v, bt + VB, NATIVE).fma(bb, y1);
+            x2 = FloatVector.fromMemorySegment(F, v, at + 2 * VB, NATIVE).fma(ba, x2);
+            y2 = FloatVector.fromMemorySegment(F, v, bt + 2 * VB, NATIVE).fma(bb, y2);
+            x3 = FloatVector.fromMemorySegment(F, v, at + 3 * VB, NATIVE).fma(ba, x3);
+            y3 = FloatVector.fromMemorySegment(F, v, bt + 3 * VB, NATIVE).fma(bb, y3);
+            x4 = FloatVector.fromMemorySegment(F, v, at + 4 * VB, NATIVE).fma(ba, x4);
+            y4 = FloatVector.fromMemorySegment(F, v, bt + 4 * VB, NATIVE).fma(bb, y4);
+            x5 = FloatVector.fromMemorySegment(F, v, at + 5 * VB, NATIVE).fma(ba, x5);
+            y5 = FloatVector.fromMemorySegment(F, v, bt + 5 * VB, NATIVE).fma(bb, y5);
+            x6 = FloatVector.fromMemorySegment(F, v, at + 6 * VB, NATIVE).fma(ba, x6);
+            y6 = FloatVector.fromMemorySegment(F, v, bt + 6 * VB, NATIVE).fma(bb, y6);
+            x7 = FloatVector.fromMemorySegment(F, v, at + 7 * VB, NATIVE).fma(ba, x7);
+            y7 = FloatVector.fromMemorySegment(F, v, bt + 7 * VB, NATIVE).fma(bb, y7);
+        }
+        x0.intoArray(acc, ca);
+        x1.intoArray(acc, ca + L);
+        x2.intoArray(acc, ca + 2 * L);
+        x3.intoArray(acc, ca + 3 * L);
+        x4.intoArray(acc, ca + 4 * L);
+        x5.intoArray(acc, ca + 5 * L);
+        x6.intoArray(acc, ca + 6 * L);
+        x7.intoArray(acc, ca + 7 * L);
+        y0.intoArray(acc, cb);
+        y1.intoArray(acc, cb + L);
+        y2.intoArray(acc, cb + 2 * L);
+        y3.intoArray(acc, cb + 3 * L);
+        y4.intoArray(acc, cb + 4 * L);
+        y5.intoArray(acc, cb + 5 * L);
+        y6.intoArray(acc, cb + 6 * L);
+        y7.intoArray(acc, cb + 7 * L);
+    }
+
     /** {@link DecodeBlocks#accumulate} at dv = 8·L over V in a segment: its whole-row kernel, accumulate1Whole8. */
     static void accumulate(float[] w, int wa, MemorySegment v, long vAt, long vss, int n, float[] acc, int ca) {
         FloatVector x0 = FloatVector.fromArray(F, acc, ca);

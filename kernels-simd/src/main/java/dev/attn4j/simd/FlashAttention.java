@@ -617,8 +617,8 @@ final class FlashAttention {
             if (queries.length < rows * d) {
                 queries = new float[rows * d];
             }
-            if (acc.length < rows * dv) {
-                acc = new float[rows * dv];
+            if (acc.length < 2 * rows * dv) {
+                acc = new float[2 * rows * dv]; // 2×: a second set of sums for decodeValuesInHalves
             }
             if (bias.length < span) {
                 bias = new float[span];
@@ -843,6 +843,10 @@ final class FlashAttention {
         int vss = (int) c.vss;
         // an off-heap V that DecodeSegments serves is read where it lies; others are copied a tile at a time
         boolean vDirect = c.vSeg != null && DecodeSegments.serve(d, dv);
+        if (per == 1 && DecodeBlocks.valueHalves(dv) && (c.vSeg == null || vDirect)) {
+            decodeValuesInHalves(c, ds, b, h0, rows, kLo, span, vDirect);
+            return;
+        }
         // pass 3: o += p_j·v_j, one V tile at a time for all rows
         Arrays.fill(acc, 0, all * dv, 0f);
         long vByte = vDirect ? c.vIndex(b, h0) * Float.BYTES : 0; // V[j] at byte vByte + j·vssBytes
@@ -893,6 +897,55 @@ final class FlashAttention {
                                 row * dv, dv, vLine);
                     }
                 }
+            }
+        }
+    }
+
+    /**
+     * {@link #decodeValues} for a query head with its K/V head to itself (MHA) at dv = 8·L, V on the heap or
+     * read in place: each row's visible keys in two halves read at once ({@link DecodeBlocks#accumulateHalves8};
+     * an odd last key joins the second half), the second half's sums kept after the row's first (acc holds
+     * 2·rows rows) and added to them at the end.
+     */
+    private static void decodeValuesInHalves(Call c, DecodeScratch ds, int b, int h, int rows, int kLo, int span,
+                                             boolean vDirect) {
+        int dv = c.p.valueDim();
+        float[] sc = ds.scores;
+        float[] acc = ds.acc;
+        int second = rows * dv;
+        Arrays.fill(acc, 0, 2 * second, 0f);
+        int vss = (int) c.vss;
+        int vBase = c.vBase(b, h); // V[j] at vBase + j·vss on the heap
+        long vssBytes = c.vss * Float.BYTES;
+        long vByte = vDirect ? c.vIndex(b, h) * Float.BYTES : 0; // or at byte vByte + j·vssBytes
+        for (int r = 0; r < rows; r++) {
+            int lo = ds.from[r];
+            int hi = ds.to[r];
+            if (lo >= hi || ds.rowMax[r] == NEG_INF) {
+                continue;
+            }
+            int half = (hi - lo) / 2;
+            int w = r * span + lo - kLo; // key lo's weight
+            int ca = r * dv;
+            int cb = second + r * dv;
+            int mid = lo + half;
+            if (vDirect) {
+                DecodeSegments.accumulateHalves8(sc, w, w + half, c.vSeg, vByte + lo * vssBytes, vByte + mid * vssBytes,
+                        vssBytes, half, acc, ca, cb);
+            } else {
+                DecodeBlocks.accumulateHalves8(sc, w, w + half, c.v, vBase + lo * vss, vBase + mid * vss, vss, half,
+                        acc, ca, cb);
+            }
+            if (2 * half < hi - lo) {
+                int last = hi - 1;
+                if (vDirect) {
+                    DecodeSegments.accumulate(sc, w + 2 * half, c.vSeg, vByte + last * vssBytes, vssBytes, 1, acc, cb);
+                } else {
+                    DecodeBlocks.accumulate(sc, w + 2 * half, c.v, vBase + last * vss, vss, 1, acc, cb, dv, -1);
+                }
+            }
+            for (int e = 0; e < dv; e++) {
+                acc[ca + e] += acc[cb + e];
             }
         }
     }

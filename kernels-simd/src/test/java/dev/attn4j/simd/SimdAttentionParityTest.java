@@ -241,6 +241,10 @@ class SimdAttentionParityTest {
                 new Shape(AttentionProblem.of(1, 12, 2, 1, 257, 128), Mask.none()),
                 new Shape(AttentionProblem.of(1, 8, 2, 1, 1, 128), Mask.none()),
                 new Shape(AttentionProblem.of(1, 4, 1, 1, 3, 128), Mask.none()),
+                // MHA's P·V in two halves: rows whose visible keys are odd, even, one and two in number
+                new Shape(AttentionProblem.of(2, 4, 4, 2, 70, 128),
+                        Mask.causalBottomRight().and(Mask.keyLengths(new int[] {69, 2}))),
+                new Shape(AttentionProblem.of(1, 2, 2, 1, 1, 128), Mask.none()),
                 new Shape(AttentionProblem.of(1, 4, 1, 2, 777, 64), Mask.causalBottomRight()),
                 new Shape(AttentionProblem.of(2, 6, 3, 1, 600, 40), Mask.keyLengths(new int[] {600, 77})))) {
             AttentionProblem p = sh.p();
