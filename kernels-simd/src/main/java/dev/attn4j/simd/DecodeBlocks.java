@@ -656,7 +656,7 @@ final class DecodeBlocks {
      * {@link #accumulate} for four rows over the same keys: row t's weights at wAt + t·wStep, its
      * accumulator at aAt + t·aStep. Each V vector is loaded once for the four rows; every output element
      * is summed in the same order as by {@link #accumulate}.
-     * dv = 8·L at 512 bits goes to {@link #accumulate2Whole8}, once per row pair, or, where {@code lineAt}
+     * dv = 8·L at 512 bits goes to {@link #accumulatePair8}, once per row pair, or, where {@code lineAt}
      * says that V's rows begin inside a cache line, to {@link #accumulate2Aligned}.
      *
      * @param lineAt the residue mod L of the indices of v whose element begins a 64-byte line
@@ -677,8 +677,8 @@ final class DecodeBlocks {
                 accumulate2Aligned(w, w2, w3, v, vAt, vss, n, acc, c2, c3, back);
                 return;
             }
-            accumulate2Whole8(w, wAt, w1, v, vAt, vss, n, acc, aAt, c1);
-            accumulate2Whole8(w, w2, w3, v, vAt, vss, n, acc, c2, c3);
+            accumulatePair8(w, wAt, w1, v, vAt, vAt, vss, n, acc, aAt, c1);
+            accumulatePair8(w, w2, w3, v, vAt, vAt, vss, n, acc, c2, c3);
             return;
         }
         int e = 0;
@@ -789,98 +789,32 @@ final class DecodeBlocks {
         }
     }
 
-    /**
-     * {@link #accumulate4}'s case dv = 8·L at 512 bits (D = 128), for rows a and b (weights at wa, wb;
-     * accumulators at ca, cb): all 8·L columns of both rows in sixteen accumulators, so each key's V row is
-     * read whole and in order, the first row pair streaming the tile from memory and the second finding it
-     * in L1. The four-row kernel's two column halves (64 columns of four rows each) load half as many V
-     * vectors, but its first half reads every row's first 256 bytes and skips the rest: in-process A/B of
-     * the whole GQA decode step, call by call, this layout was 1.05–1.06× faster warm, 1.08× after a cache
-     * eviction. Every column still sums the keys in order, so the bits are {@link #accumulate}'s.
-     */
-    private static void accumulate2Whole8(float[] w, int wa, int wb, float[] v, int vAt, int vss, int n, float[] acc,
-                                          int ca, int cb) {
-        FloatVector x0 = FloatVector.fromArray(F, acc, ca);
-        FloatVector x1 = FloatVector.fromArray(F, acc, ca + L);
-        FloatVector x2 = FloatVector.fromArray(F, acc, ca + 2 * L);
-        FloatVector x3 = FloatVector.fromArray(F, acc, ca + 3 * L);
-        FloatVector x4 = FloatVector.fromArray(F, acc, ca + 4 * L);
-        FloatVector x5 = FloatVector.fromArray(F, acc, ca + 5 * L);
-        FloatVector x6 = FloatVector.fromArray(F, acc, ca + 6 * L);
-        FloatVector x7 = FloatVector.fromArray(F, acc, ca + 7 * L);
-        FloatVector y0 = FloatVector.fromArray(F, acc, cb);
-        FloatVector y1 = FloatVector.fromArray(F, acc, cb + L);
-        FloatVector y2 = FloatVector.fromArray(F, acc, cb + 2 * L);
-        FloatVector y3 = FloatVector.fromArray(F, acc, cb + 3 * L);
-        FloatVector y4 = FloatVector.fromArray(F, acc, cb + 4 * L);
-        FloatVector y5 = FloatVector.fromArray(F, acc, cb + 5 * L);
-        FloatVector y6 = FloatVector.fromArray(F, acc, cb + 6 * L);
-        FloatVector y7 = FloatVector.fromArray(F, acc, cb + 7 * L);
-        for (int j = 0; j < n; j++) {
-            int at = vAt + j * vss;
-            FloatVector ba = FloatVector.broadcast(F, w[wa + j]);
-            FloatVector bb = FloatVector.broadcast(F, w[wb + j]);
-            FloatVector v0 = FloatVector.fromArray(F, v, at);
-            x0 = v0.fma(ba, x0);
-            y0 = v0.fma(bb, y0);
-            FloatVector v1 = FloatVector.fromArray(F, v, at + L);
-            x1 = v1.fma(ba, x1);
-            y1 = v1.fma(bb, y1);
-            FloatVector v2 = FloatVector.fromArray(F, v, at + 2 * L);
-            x2 = v2.fma(ba, x2);
-            y2 = v2.fma(bb, y2);
-            FloatVector v3 = FloatVector.fromArray(F, v, at + 3 * L);
-            x3 = v3.fma(ba, x3);
-            y3 = v3.fma(bb, y3);
-            FloatVector v4 = FloatVector.fromArray(F, v, at + 4 * L);
-            x4 = v4.fma(ba, x4);
-            y4 = v4.fma(bb, y4);
-            FloatVector v5 = FloatVector.fromArray(F, v, at + 5 * L);
-            x5 = v5.fma(ba, x5);
-            y5 = v5.fma(bb, y5);
-            FloatVector v6 = FloatVector.fromArray(F, v, at + 6 * L);
-            x6 = v6.fma(ba, x6);
-            y6 = v6.fma(bb, y6);
-            FloatVector v7 = FloatVector.fromArray(F, v, at + 7 * L);
-            x7 = v7.fma(ba, x7);
-            y7 = v7.fma(bb, y7);
-        }
-        x0.intoArray(acc, ca);
-        x1.intoArray(acc, ca + L);
-        x2.intoArray(acc, ca + 2 * L);
-        x3.intoArray(acc, ca + 3 * L);
-        x4.intoArray(acc, ca + 4 * L);
-        x5.intoArray(acc, ca + 5 * L);
-        x6.intoArray(acc, ca + 6 * L);
-        x7.intoArray(acc, ca + 7 * L);
-        y0.intoArray(acc, cb);
-        y1.intoArray(acc, cb + L);
-        y2.intoArray(acc, cb + 2 * L);
-        y3.intoArray(acc, cb + 3 * L);
-        y4.intoArray(acc, cb + 4 * L);
-        y5.intoArray(acc, cb + 5 * L);
-        y6.intoArray(acc, cb + 6 * L);
-        y7.intoArray(acc, cb + 7 * L);
-    }
-
-    /** Whether {@link #accumulateHalves8} serves value dim dv (512-bit vectors, dv = 8·L: D = 128). */
+    /** Whether {@link #accumulatePair8} serves the MHA P·V in halves for value dim dv (512-bit vectors, dv = 8·L: D = 128). */
     static boolean valueHalves(int dv) {
         return L == 16 && dv == 8 * L;
     }
 
     /**
-     * The P·V of one query row over two halves of its keys at once, for a head with its K/V head to itself
-     * (MHA) at dv = 8·L: key i of the first half (V row at vAt + i·vss, weight w[wa + i]) into the
-     * accumulators at ca, key i of the second (vBt, wb) into those at cb, so that V is read as two streams
-     * like K in {@link #scoresKeys4Halves}. The caller adds the halves: each column is then the sum over the
-     * first half in key order plus the sum over the second, a fixed order of its own (other bits than one
-     * pass in key order). In-process A/B of the MHA decode step (B=1 H=32 KVH=32 Sk=4096 D=128) against
-     * one pass with aligned lines, call by call: 1.20× warm, 1.19× cold (a first probe 1.18× and 1.14–1.15×);
-     * over a shared arena 1.09× and 1.06×. In a GQA group, whose heads share V, the same one row at a time
-     * was 0.88–0.92× the four-row kernels.
+     * The P·V at dv = 8·L (D = 128) of two accumulator rows, a (weights at wa, sums at ca) and b (wb, cb), each
+     * over its own V rows (key i at vAt + i·vss for a, vBt + i·vss for b): all 8·L columns in sixteen
+     * accumulators, each key's V row read whole and in order, every column summing its keys in order.
+     * <ul>
+     * <li>Two query heads of a GQA group ({@link #accumulate4}): vAt = vBt. Each FMA still loads its V vector
+     * itself, and C2 folds the load into it: one load feeding both FMAs was slower (in-process A/B of the
+     * whole GQA step, B=1 H=32 KVH=8 Sk=4096, V rows not line-aligned: this 1.04× warm, 1.10× cold; over a
+     * shared arena 0.99–1.00× warm, 1.06× cold). The first row pair streams a tile from memory and the second
+     * finds it in L1; four rows × 64 columns load half as many V vectors but read every row's first 256
+     * bytes, then the rest (1.05–1.06× slower on the Zen 5 VM; 1.04–1.07× faster warm and 0.92× cold on the
+     * Zen 4 one).
+     * <li>One head with its K/V head to itself (MHA): its keys' two halves at once, the first into the sums
+     * at ca, the second at cb, so that V is read as two streams like K in {@link #scoresKeys4Halves}; the
+     * caller adds the halves, a fixed order of its own (other bits than one pass in key order). In-process
+     * A/B of the MHA step (KVH=32) against one pass with aligned lines: 1.20× warm, 1.19× cold; over a shared
+     * arena 1.09× and 1.06×. In a GQA group, whose heads share V, one row at a time this way was 0.88–0.92×.
+     * </ul>
      */
-    static void accumulateHalves8(float[] w, int wa, int wb, float[] v, int vAt, int vBt, int vss, int n,
-                                  float[] acc, int ca, int cb) {
+    static void accumulatePair8(float[] w, int wa, int wb, float[] v, int vAt, int vBt, int vss, int n,
+                                float[] acc, int ca, int cb) {
         FloatVector x0 = FloatVector.fromArray(F, acc, ca);
         FloatVector x1 = FloatVector.fromArray(F, acc, ca + L);
         FloatVector x2 = FloatVector.fromArray(F, acc, ca + 2 * L);
@@ -938,12 +872,12 @@ final class DecodeBlocks {
     }
 
     /**
-     * {@link #accumulate2Whole8} with aligned loads: each key's V row, which begins {@code back} floats past a
+     * {@link #accumulatePair8} for a GQA row pair with aligned loads: each key's V row, which begins {@code back} floats past a
      * 64-byte line, is read as the nine whole lines it touches (from {@code back} floats before the row to past
      * its end) instead of eight vectors that each straddle two lines; the accumulators follow the same lanes,
      * so accumulator m, lane i holds column 16·m − back + i. Lanes outside the row accumulate the neighbouring
      * floats of v and are never stored (masked loads and stores at both ends), and no lane's sum mixes two
-     * columns, so every column gets the same FMAs in the same order as in {@link #accumulate2Whole8}: the same
+     * columns, so every column gets the same FMAs in the same order as in {@link #accumulatePair8}: the same
      * bits. Two more FMAs per key, nine loads instead of eight split ones: in-process A/B of the whole GQA
      * decode step over a humongous (line-aligned) array, call by call, 1.07–1.09× warm, 1.05× after a cache
      * eviction. The caller checks that the nine lines lie inside v.

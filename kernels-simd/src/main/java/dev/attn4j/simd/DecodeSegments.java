@@ -102,8 +102,8 @@ final class DecodeSegments {
                             int aAt, int aStep) {
         int w2 = wAt + 2 * wStep;
         int c2 = aAt + 2 * aStep;
-        accumulate2Whole8(w, wAt, wAt + wStep, v, vAt, vss, n, acc, aAt, aAt + aStep);
-        accumulate2Whole8(w, w2, w2 + wStep, v, vAt, vss, n, acc, c2, c2 + aStep);
+        accumulatePair8(w, wAt, wAt + wStep, v, vAt, vAt, vss, n, acc, aAt, aAt + aStep);
+        accumulatePair8(w, w2, w2 + wStep, v, vAt, vAt, vss, n, acc, c2, c2 + aStep);
     }
 
     /** q·k for one key of 8·L floats: {@link DecodeBlocks#scores}' chain and tree ({@link DecodeBlocks#tree1}). */
@@ -224,74 +224,8 @@ final class DecodeSegments {
         }
     }
 
-    /** {@link DecodeBlocks}' kernel of the same name. */
-    private static void accumulate2Whole8(float[] w, int wa, int wb, MemorySegment v, long vAt, long vss, int n,
-                                          float[] acc, int ca, int cb) {
-        FloatVector x0 = FloatVector.fromArray(F, acc, ca);
-        FloatVector x1 = FloatVector.fromArray(F, acc, ca + L);
-        FloatVector x2 = FloatVector.fromArray(F, acc, ca + 2 * L);
-        FloatVector x3 = FloatVector.fromArray(F, acc, ca + 3 * L);
-        FloatVector x4 = FloatVector.fromArray(F, acc, ca + 4 * L);
-        FloatVector x5 = FloatVector.fromArray(F, acc, ca + 5 * L);
-        FloatVector x6 = FloatVector.fromArray(F, acc, ca + 6 * L);
-        FloatVector x7 = FloatVector.fromArray(F, acc, ca + 7 * L);
-        FloatVector y0 = FloatVector.fromArray(F, acc, cb);
-        FloatVector y1 = FloatVector.fromArray(F, acc, cb + L);
-        FloatVector y2 = FloatVector.fromArray(F, acc, cb + 2 * L);
-        FloatVector y3 = FloatVector.fromArray(F, acc, cb + 3 * L);
-        FloatVector y4 = FloatVector.fromArray(F, acc, cb + 4 * L);
-        FloatVector y5 = FloatVector.fromArray(F, acc, cb + 5 * L);
-        FloatVector y6 = FloatVector.fromArray(F, acc, cb + 6 * L);
-        FloatVector y7 = FloatVector.fromArray(F, acc, cb + 7 * L);
-        for (int j = 0; j < n; j++) {
-            long at = vAt + j * vss;
-            FloatVector ba = FloatVector.broadcast(F, w[wa + j]);
-            FloatVector bb = FloatVector.broadcast(F, w[wb + j]);
-            FloatVector v0 = FloatVector.fromMemorySegment(F, v, at, NATIVE);
-            x0 = v0.fma(ba, x0);
-            y0 = v0.fma(bb, y0);
-            FloatVector v1 = FloatVector.fromMemorySegment(F, v, at + VB, NATIVE);
-            x1 = v1.fma(ba, x1);
-            y1 = v1.fma(bb, y1);
-            FloatVector v2 = FloatVector.fromMemorySegment(F, v, at + 2 * VB, NATIVE);
-            x2 = v2.fma(ba, x2);
-            y2 = v2.fma(bb, y2);
-            FloatVector v3 = FloatVector.fromMemorySegment(F, v, at + 3 * VB, NATIVE);
-            x3 = v3.fma(ba, x3);
-            y3 = v3.fma(bb, y3);
-            FloatVector v4 = FloatVector.fromMemorySegment(F, v, at + 4 * VB, NATIVE);
-            x4 = v4.fma(ba, x4);
-            y4 = v4.fma(bb, y4);
-            FloatVector v5 = FloatVector.fromMemorySegment(F, v, at + 5 * VB, NATIVE);
-            x5 = v5.fma(ba, x5);
-            y5 = v5.fma(bb, y5);
-            FloatVector v6 = FloatVector.fromMemorySegment(F, v, at + 6 * VB, NATIVE);
-            x6 = v6.fma(ba, x6);
-            y6 = v6.fma(bb, y6);
-            FloatVector v7 = FloatVector.fromMemorySegment(F, v, at + 7 * VB, NATIVE);
-            x7 = v7.fma(ba, x7);
-            y7 = v7.fma(bb, y7);
-        }
-        x0.intoArray(acc, ca);
-        x1.intoArray(acc, ca + L);
-        x2.intoArray(acc, ca + 2 * L);
-        x3.intoArray(acc, ca + 3 * L);
-        x4.intoArray(acc, ca + 4 * L);
-        x5.intoArray(acc, ca + 5 * L);
-        x6.intoArray(acc, ca + 6 * L);
-        x7.intoArray(acc, ca + 7 * L);
-        y0.intoArray(acc, cb);
-        y1.intoArray(acc, cb + L);
-        y2.intoArray(acc, cb + 2 * L);
-        y3.intoArray(acc, cb + 3 * L);
-        y4.intoArray(acc, cb + 4 * L);
-        y5.intoArray(acc, cb + 5 * L);
-        y6.intoArray(acc, cb + 6 * L);
-        y7.intoArray(acc, cb + 7 * L);
-    }
-
-    /** {@link DecodeBlocks#accumulateHalves8} over V in a segment (offsets in bytes). */
-    static void accumulateHalves8(float[] w, int wa, int wb, MemorySegment v, long vAt, long vBt, long vss, int n,
+    /** {@link DecodeBlocks#accumulatePair8} over V in a segment (offsets in bytes). */
+    static void accumulatePair8(float[] w, int wa, int wb, MemorySegment v, long vAt, long vBt, long vss, int n,
                                   float[] acc, int ca, int cb) {
         FloatVector x0 = FloatVector.fromArray(F, acc, ca);
         FloatVector x1 = FloatVector.fromArray(F, acc, ca + L);

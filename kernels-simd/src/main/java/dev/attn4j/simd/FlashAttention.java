@@ -903,7 +903,7 @@ final class FlashAttention {
 
     /**
      * {@link #decodeValues} for a query head with its K/V head to itself (MHA) at dv = 8·L, V on the heap or
-     * read in place: each row's visible keys in two halves read at once ({@link DecodeBlocks#accumulateHalves8};
+     * read in place: each row's visible keys in two halves read at once ({@link DecodeBlocks#accumulatePair8};
      * an odd last key joins the second half), the second half's sums kept after the row's first (acc holds
      * 2·rows rows) and added to them at the end.
      */
@@ -930,10 +930,10 @@ final class FlashAttention {
             int cb = second + r * dv;
             int mid = lo + half;
             if (vDirect) {
-                DecodeSegments.accumulateHalves8(sc, w, w + half, c.vSeg, vByte + lo * vssBytes, vByte + mid * vssBytes,
+                DecodeSegments.accumulatePair8(sc, w, w + half, c.vSeg, vByte + lo * vssBytes, vByte + mid * vssBytes,
                         vssBytes, half, acc, ca, cb);
             } else {
-                DecodeBlocks.accumulateHalves8(sc, w, w + half, c.v, vBase + lo * vss, vBase + mid * vss, vss, half,
+                DecodeBlocks.accumulatePair8(sc, w, w + half, c.v, vBase + lo * vss, vBase + mid * vss, vss, half,
                         acc, ca, cb);
             }
             if (2 * half < hi - lo) {
