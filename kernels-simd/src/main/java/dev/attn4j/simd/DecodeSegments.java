@@ -16,7 +16,9 @@ import jdk.incubator.vector.FloatVector;
 /**
  * The decode's kernels of {@link DecodeBlocks} at 512 bits and D = 128 with K and V read straight from a
  * float32 {@link MemorySegment} (an off-heap KV cache), instead of copying each 64-key tile to the heap
- * first: the same loads, FMAs and reduction tree, in the same order, so the same bits as over heap arrays
+ * first: the scores in halves ({@link #scores4x2Halves}, {@link #scoresKeys4Halves}, {@link #dot} for an odd
+ * last key), the P·V of row pairs and single rows; the same loads, FMAs and reduction tree, in the same
+ * order, so the same bits as over heap arrays
  * ({@code SimdAttentionParityTest.decodeOverAnOffHeapKvCache}). Offsets and strides are in bytes. A cache
  * allocated on 64-byte lines with rows of 512 bytes gets every load line-aligned, which Java cannot promise
  * for a heap array (see {@link HeapAlignment}). Other head dims and species keep the tile copies.
@@ -32,27 +34,6 @@ final class DecodeSegments {
     /** Whether these kernels serve a decode of head dims d (K) and dv (V). */
     static boolean serve(int d, int dv) {
         return L == 16 && d == 8 * L && dv == 8 * L;
-    }
-
-    /** {@link DecodeBlocks#scores4x2} for d = 8·L over K in a segment (row j at byte kAt + j·kss). */
-    static void scores4x2(float[] q, int qAt, int qStep, MemorySegment k, long kAt, long kss, float[] sc, int sAt,
-                          int sStep, int n, float[] lanes) {
-        int q2 = qAt + 2 * qStep;
-        scores2Held8(q, qAt, qAt + qStep, k, kAt, kss, sc, sAt, sAt + sStep, n, lanes);
-        scores2Held8(q, q2, q2 + qStep, k, kAt, kss, sc, sAt + 2 * sStep, sAt + 3 * sStep, n, lanes);
-    }
-
-    /**
-     * {@link DecodeBlocks#scoresKeys4} for d = 8·L over K in a segment: one query row (a head with its K/V
-     * head to itself, or one left over from the groups of four), four keys at a time, the same bits.
-     */
-    static void scoresKeys4(float[] q, int qAt, MemorySegment k, long kAt, long kss, float[] sc, int sAt, int n,
-                            float[] lanes) {
-        int quads = n / 4;
-        scoresQuads(q, qAt, k, kAt, 4 * kss, kss, 2 * kss, sc, sAt, quads, 4, 2, lanes);
-        for (int j = 4 * quads; j < n; j++) {
-            sc[sAt + j] = dot(q, qAt, k, kAt + j * kss);
-        }
     }
 
     /** {@link DecodeBlocks#scoresKeys4Halves} for d = 8·L over K in a segment. */
@@ -107,24 +88,13 @@ final class DecodeSegments {
     }
 
     /** q·k for one key of 8·L floats: {@link DecodeBlocks#scores}' chain and tree ({@link DecodeBlocks#tree1}). */
-    private static float dot(float[] q, int qAt, MemorySegment k, long kAt) {
+    static float dot(float[] q, int qAt, MemorySegment k, long kAt) {
         FloatVector acc = FloatVector.zero(F);
         for (int e = 0; e < 8; e++) {
             FloatVector x = FloatVector.fromMemorySegment(F, k, kAt + e * VB, NATIVE);
             acc = FloatVector.fromArray(F, q, qAt + e * L).fma(x, acc);
         }
         return DecodeBlocks.tree1(acc);
-    }
-
-    /** {@link DecodeBlocks}' kernel of the same name. */
-    private static void scores2Held8(float[] q, int qa, int qb, MemorySegment k, long kAt, long kss, float[] sc,
-                                     int sa, int sb, int n, float[] lanes) {
-        int pairs = n / 2;
-        scoresPairs8(q, qa, qb, k, kAt, 2 * kss, kss, sc, sa, sb, pairs, 2, 1, lanes);
-        if (2 * pairs < n) {
-            sc[sa + 2 * pairs] = dot(q, qa, k, kAt + 2 * pairs * kss);
-            sc[sb + 2 * pairs] = dot(q, qb, k, kAt + 2 * pairs * kss);
-        }
     }
 
     /** {@link DecodeBlocks#scores4x2Halves} over K in a segment (row j at byte kAt + j·kss). */

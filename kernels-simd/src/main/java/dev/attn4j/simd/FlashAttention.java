@@ -819,8 +819,7 @@ final class FlashAttention {
             int last = 2 * half;
             for (int row = 0; row < per * rows; row++) {
                 if (kDirect) {
-                    DecodeSegments.scoresKeys4(qs, row * d, c.kSeg, kByte + last * kssBytes, kssBytes, sc,
-                            row * span + last, 1, ds.lanes);
+                    sc[row * span + last] = DecodeSegments.dot(qs, row * d, c.kSeg, kByte + last * kssBytes);
                 } else {
                     DecodeBlocks.scores(qs, row * d, c.k, kAt + last * kss, kss, d, sc, row * span + last, 1);
                 }

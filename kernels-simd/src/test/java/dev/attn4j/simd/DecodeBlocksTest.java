@@ -40,6 +40,23 @@ class DecodeBlocksTest {
                 assertArrayEquals(one, four, "scores4 against scores, " + what);
                 assertArrayEquals(one, fourByTwo, "scores4x2 against scores, " + what);
                 assertArrayEquals(one, keysByFour, "scoresKeys4 against scores, " + what);
+                if (DecodeBlocks.halves(d, 1)) {
+                    // key i beside key half + i, the odd last key alone: the same bits as in key order
+                    int half = n / 2;
+                    float[] byHalves = new float[4 * n];
+                    float[] keysByHalves = new float[4 * n];
+                    DecodeBlocks.scores4x2Halves(q, 0, d, k, 5, kss, d, byHalves, 0, n, half, half, lanes);
+                    for (int r = 0; r < 4; r++) {
+                        DecodeBlocks.scoresKeys4Halves(q, r * d, k, 5, kss, d, keysByHalves, r * n, half, half, lanes);
+                        if (2 * half < n) {
+                            DecodeBlocks.scores(q, r * d, k, 5 + 2 * half * kss, kss, d, byHalves, r * n + 2 * half, 1);
+                            DecodeBlocks.scores(q, r * d, k, 5 + 2 * half * kss, kss, d, keysByHalves, r * n + 2 * half,
+                                    1);
+                        }
+                    }
+                    assertArrayEquals(one, byHalves, "scores4x2Halves against scores, " + what);
+                    assertArrayEquals(one, keysByHalves, "scoresKeys4Halves against scores, " + what);
+                }
                 for (int r = 0; r < 4; r++) {
                     for (int j = 0; j < n; j++) {
                         double dot = 0;
