@@ -7,7 +7,7 @@ import jdk.incubator.vector.FloatVector;
 
 /**
  * 16×16 block transposes for the flash kernel's query tile (rows of Q into lanes) and output tile (lanes
- * back into rows of O), through two-source permutes: four rounds of sixteen {@code selectFrom(v1, v2)}, round
+ * back into rows of O), and for packing a transposed SGEMM operand (linear's W rows into B panels), through two-source permutes: four rounds of sixteen {@code selectFrom(v1, v2)}, round
  * h (h = 8, 4, 2, 1) swapping the off-diagonal h×h sub-blocks of every 2h×2h block. 512-bit vectors only
  * ({@link #AVAILABLE}); other widths keep their gathers. Probe on the Zen 5 VM, a 32-row × 64 query tile:
  * 0.55 µs by sixteen-lane gathers, 0.25 µs by this.
