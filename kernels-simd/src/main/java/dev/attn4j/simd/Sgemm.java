@@ -11,7 +11,8 @@ import jdk.incubator.vector.FloatVector;
  * Packed, register-blocked SGEMM: {@code y [M, N] = alpha·A [M, K]·B [K, N] + beta·C + bias}.
  *
  * <pre>
- *   B is packed once per call into panels of NR = 2·L columns, [N/NR][K][NR] (zero-padded), in parallel;
+ *   B is packed once per call into panels of NR = 2·L columns, [N/NR][K][NR] (zero-padded), in parallel
+ *   (with one row tile and one k-block, each item packs its own panels as it reaches them);
  *   A is read in place along its rows (unit stride in K; other views are copied once);
  *   work item = (tile of mTile rows) × (group of panels), register tiles of mr packed rows (12, 8 or 4,
  *   GemmConfig.mr) × one panel, MicroKernels.colsA* (accumulators in locals); two loop orders:
@@ -33,6 +34,7 @@ final class Sgemm {
     private static final ThreadBuffer APACK = new ThreadBuffer();
     private static final ThreadBuffer CFULL = new ThreadBuffer();
     private static final ThreadBuffer EDGE = new ThreadBuffer();
+    private static final ThreadBuffer PANEL = new ThreadBuffer();
     /** The most rows of a register tile (GemmConfig.mr). */
     private static final int MAX_MR = 12;
     /** Bytes of one pass's slice of packed B per panel group: about half of a 2 MiB L2. */
@@ -151,8 +153,13 @@ final class Sgemm {
         Tensor c2 = c == null || beta == 0f ? null : Copies.heapBroadcast(c.broadcastTo(m, n));
         float[] biasArr = bias == null ? null : bias.toFloatArray();
         int panels = (n + NR - 1) / NR;
-        float[] packed = packB(b2, k, n, panels, par);
         int mTiles = (m + cfg.mTile() - 1) / cfg.mTile();
+        // one row tile and one k-block: every panel is used by one item, once; that item packs it right
+        // before its register tiles read it (in L1/L2), instead of a packed copy of all B written out first
+        // and read back (in-process A/B of linear(x, W [2304, 768]) call by call on the Zen 4 VM, same bits:
+        // M = 8 1.24–1.30×, 16 1.16–1.28×, 32 1.09–1.20×, 48 1.09–1.15×)
+        boolean packPerItem = mTiles == 1 && k <= cfg.kc() && !cfg.passes();
+        float[] packed = packPerItem ? null : packB(b2, k, n, panels, par);
         // enough items for every thread (decode-like M = 1 splits the panels instead of the rows); by passes,
         // panel groups whose kc-slice of B fits in L2 (B_SLICE_BYTES), where it stays across a pass's items
         int want = cfg.itemsPerThread() * par.parallelism();
@@ -166,7 +173,8 @@ final class Sgemm {
         if (cfg.passes()) {
             byPasses(alpha, beta, a2, c2, biasArr, y, packed, m, n, k, panels, mTiles, perGroup, nGroups, par, cfg);
         } else {
-            byItems(alpha, beta, a2, c2, biasArr, y, packed, m, n, k, panels, mTiles, perGroup, nGroups, par, cfg);
+            byItems(alpha, beta, a2, c2, biasArr, y, packPerItem ? b2 : null, packed, m, n, k, panels, mTiles, perGroup,
+                    nGroups, par, cfg);
         }
     }
 
@@ -175,9 +183,9 @@ final class Sgemm {
      * buffer (L2) until the epilogue stores it; each item streams its panels of B from L3, each panel reused
      * by the item's register tiles while it is in L1.
      */
-    private static void byItems(float alpha, float beta, Tensor a2, Tensor c2, float[] biasArr, Tensor y, float[] packed,
-                                int m, int n, int k, int panels, int mTiles, int perGroup, int nGroups, Parallel par,
-                                GemmConfig cfg) {
+    private static void byItems(float alpha, float beta, Tensor a2, Tensor c2, float[] biasArr, Tensor y, Tensor b2,
+                                float[] packed, int m, int n, int k, int panels, int mTiles, int perGroup, int nGroups,
+                                Parallel par, GemmConfig cfg) {
         float[] aa = a2.array();
         int aOff = (int) a2.offset();
         int lda = (int) a2.stride(0);
@@ -199,13 +207,20 @@ final class Sgemm {
                 int kc = Math.min(cfg.kc(), k - k0);
                 packA(aa, aOff + m0 * lda + k0, lda, full, kc, ap, mr);
                 for (int p = 0; p < np; p++) {
+                    float[] bp = packed;
                     int bOff = (p0 + p) * k * NR + k0 * NR;
+                    if (b2 != null) {
+                        // packed here (one k-block, so k0 = 0), this thread's panel buffer
+                        bp = PANEL.get(k * NR);
+                        bOff = 0;
+                        packPanel(b2, k, n, p0 + p, bp, 0);
+                    }
                     for (int blk = 0; blk < full; blk++) {
-                        packedTile(mr, ap, blk * kc * mr, packed, bOff, kc, cbuf, blk * mr * ldc + p * NR, ldc, k0 > 0);
+                        packedTile(mr, ap, blk * kc * mr, bp, bOff, kc, cbuf, blk * mr * ldc + p * NR, ldc, k0 > 0);
                     }
                     if (rest > 0) {
                         int r0 = full * mr;
-                        MicroKernels.rowsA(aa, aOff + (m0 + r0) * lda + k0, lda, packed, bOff, kc, cbuf,
+                        MicroKernels.rowsA(aa, aOff + (m0 + r0) * lda + k0, lda, bp, bOff, kc, cbuf,
                                 r0 * ldc + p * NR, ldc, rest, k0 > 0);
                     }
                 }
@@ -381,66 +396,66 @@ final class Sgemm {
 
     /** Packs b [K, N] into [panels][K][NR], zero-padding the last panel. */
     private static float[] packB(Tensor b, int k, int n, int panels, Parallel par) {
-        int size = panels * k * NR;
-        float[] packed = PACKED.get(size);
+        float[] packed = PACKED.get(panels * k * NR);
+        par.forEach(panels, p -> packPanel(b, k, n, p, packed, p * k * NR));
+        return packed;
+    }
+
+    /** Packs panel p of b [K, N] (columns [p·NR, p·NR + NR), zero-padded past N) into dst[base, + K·NR) as [K][NR]. */
+    private static void packPanel(Tensor b, int k, int n, int p, float[] dst, int base) {
         float[] src = b.array();
         long off = b.offset();
         long sk = b.stride(0);
         long sn = b.stride(1);
-        float[] dst = packed;
-        par.forEach(panels, p -> {
-            int n0 = p * NR;
-            int w = Math.min(NR, n - n0);
-            int base = p * k * NR;
-            if (w < NR) {
-                Arrays.fill(dst, base, base + k * NR, 0f);
+        int n0 = p * NR;
+        int w = Math.min(NR, n - n0);
+        if (w < NR) {
+            Arrays.fill(dst, base, base + k * NR, 0f);
+        }
+        if (sn == 1) {
+            for (int kk = 0; kk < k; kk++) {
+                System.arraycopy(src, (int) (off + kk * sk + n0), dst, base + kk * NR, w);
             }
-            if (sn == 1) {
-                for (int kk = 0; kk < k; kk++) {
-                    System.arraycopy(src, (int) (off + kk * sk + n0), dst, base + kk * NR, w);
+        } else if (sk == 1 && w == NR && sn <= Integer.MAX_VALUE / NR) {
+            // a transposed operand (linear's weight), a full panel: its columns are W's rows, contiguous
+            // in K. At 512 bits, 16×16 blocks transposed in registers (Transposes), one half of the panel
+            // (16 rows of W, so 16 read streams) at a time; the rest of K, and other widths, by gathers of
+            // L columns. Against gathers for all of K, in-process A/B of linear(x, W [2304, 768]) call by
+            // call on the Zen 4 VM, same bits: M = 32 1.26–1.29×, M = 256 1.07–1.11×, M = 1024 1.02–1.05×
+            // (both halves at once, 32 streams: 1.04–1.15× slower than one half at a time)
+            int col0 = (int) (off + n0 * sn);
+            int col1 = (int) (col0 + L * sn);
+            int blocked = Transposes.AVAILABLE ? k / L * L : 0;
+            for (int half = 0; half < NR / L; half++) {
+                int col = half == 0 ? col0 : col1;
+                for (int kk = 0; kk < blocked; kk += L) {
+                    Transposes.transpose16(src, col + kk, (int) sn, dst, base + kk * NR + half * L, NR, ONES, 0);
                 }
-            } else if (sk == 1 && w == NR && sn <= Integer.MAX_VALUE / NR) {
-                // a transposed operand (linear's weight), a full panel: its columns are W's rows, contiguous
-                // in K. At 512 bits, 16×16 blocks transposed in registers (Transposes), one half of the panel
-                // (16 rows of W, so 16 read streams) at a time; the rest of K, and other widths, by gathers of
-                // L columns. Against gathers for all of K, in-process A/B of linear(x, W [2304, 768]) call by
-                // call on the Zen 4 VM, same bits: M = 32 1.26–1.29×, M = 256 1.07–1.11×, M = 1024 1.02–1.05×
-                // (both halves at once, 32 streams: 1.04–1.15× slower than one half at a time)
-                int col0 = (int) (off + n0 * sn);
-                int col1 = (int) (col0 + L * sn);
-                int blocked = Transposes.AVAILABLE ? k / L * L : 0;
-                for (int half = 0; half < NR / L; half++) {
-                    int col = half == 0 ? col0 : col1;
-                    for (int kk = 0; kk < blocked; kk += L) {
-                        Transposes.transpose16(src, col + kk, (int) sn, dst, base + kk * NR + half * L, NR, ONES, 0);
+            }
+            int[] lanes = GATHER.get();
+            for (int t = 0; t < L; t++) {
+                lanes[t] = (int) (t * sn);
+            }
+            for (int kk = blocked; kk < k; kk++) {
+                FloatVector.fromArray(F, src, col0 + kk, lanes, 0).intoArray(dst, base + kk * NR);
+                FloatVector.fromArray(F, src, col1 + kk, lanes, 0).intoArray(dst, base + kk * NR + L);
+            }
+        } else {
+            // a transposed operand (linear's weight): each column is contiguous in K
+            for (int t = 0; t < w; t++) {
+                int col = (int) (off + (n0 + t) * sn);
+                int at = base + t;
+                if (sk == 1) {
+                    for (int kk = 0; kk < k; kk++) {
+                        dst[at + kk * NR] = src[col + kk];
                     }
-                }
-                int[] lanes = GATHER.get();
-                for (int t = 0; t < L; t++) {
-                    lanes[t] = (int) (t * sn);
-                }
-                for (int kk = blocked; kk < k; kk++) {
-                    FloatVector.fromArray(F, src, col0 + kk, lanes, 0).intoArray(dst, base + kk * NR);
-                    FloatVector.fromArray(F, src, col1 + kk, lanes, 0).intoArray(dst, base + kk * NR + L);
-                }
-            } else {
-                // a transposed operand (linear's weight): each column is contiguous in K
-                for (int t = 0; t < w; t++) {
-                    int col = (int) (off + (n0 + t) * sn);
-                    int at = base + t;
-                    if (sk == 1) {
-                        for (int kk = 0; kk < k; kk++) {
-                            dst[at + kk * NR] = src[col + kk];
-                        }
-                    } else {
-                        for (int kk = 0; kk < k; kk++) {
-                            dst[at + kk * NR] = src[(int) (col + kk * sk)];
-                        }
+                } else {
+                    for (int kk = 0; kk < k; kk++) {
+                        dst[at + kk * NR] = src[(int) (col + kk * sk)];
                     }
                 }
             }
-        });
-        return packed;
+        }
     }
 
     /** y[m0 + r][n0..n1) = alpha·cbuf[cBase + r·ldc + j] + beta·c + bias (cbuf may be y's own array, in place). */
