@@ -65,6 +65,10 @@ final class Sgemm {
             gemv(alpha, a, b, bias, y, par);
             return;
         }
+        if (DotGemm.applies(a, b, beta, c, y)) {
+            DotGemm.gemm(alpha, a, b, bias, y, par);
+            return;
+        }
         gemm(alpha, a, b, beta, c, bias, y, par, SimdTuning.gemm(a.dim(0), b.dim(1), a.dim(1)));
     }
 

@@ -143,6 +143,64 @@ class SimdGemmParityTest {
         assertClose("batched matmul", wantM, gotM, tol(40));
     }
 
+    /**
+     * {@link DotGemm}'s few rows (3 … {@link DotGemm#MAX_ROWS}) against a weight stored as rows: every row and
+     * column count around its 4 × 4 tile and its item of 32 columns, K around the vector length with a tail,
+     * W and y inside padded buffers (the padding must stay untouched), alpha through gemm, and the same bits
+     * for one thread and three.
+     */
+    @Test
+    void fewRowsAgainstWeightRows() {
+        Random rnd = new Random(SEED + 24);
+        int l = Vec.L;
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            Kernels one = Kernels.of(new SimdBackend(Vec.BITS, new Parallel(null, 1)));
+            Kernels three = Kernels.of(new SimdBackend(Vec.BITS, new Parallel(pool, 3)));
+            for (int m = 3; m <= DotGemm.MAX_ROWS; m++) {
+                for (int n : new int[] {1, 3, 4, 5, 33, 70}) {
+                    for (int k : new int[] {l, l + 3, 100, 300}) {
+                        Tensor x = Tensor.of(randn(rnd, m * k, 1f), m, k);
+                        // W [n, k] inside a [n + 2, k + 5] buffer, at row 1, column 2
+                        Tensor w = Tensor.of(randn(rnd, (n + 2) * (k + 5), 1f), n + 2, k + 5).narrow(0, 1, n).narrow(1, 2, k);
+                        Tensor bias = Tensor.of(randn(rnd, n, 1f), n);
+                        Tensor want = Tensor.zeros(m, n);
+                        REFERENCE.linear(x, w, bias, want);
+                        // y [m, n] inside a [m + 2, n + 3] buffer of sentinels
+                        float[] buf = new float[(m + 2) * (n + 3)];
+                        java.util.Arrays.fill(buf, 7f);
+                        Tensor y = Tensor.of(buf, m + 2, n + 3).narrow(0, 1, m).narrow(1, 1, n);
+                        one.linear(x, w, bias, y);
+                        String what = "linear " + m + "x" + n + "x" + k;
+                        assertClose(what, want, y, tol(k));
+                        for (int i = 0; i < m + 2; i++) {
+                            for (int j = 0; j < n + 3; j++) {
+                                boolean inside = i >= 1 && i <= m && j >= 1 && j <= n;
+                                if (!inside && buf[i * (n + 3) + j] != 7f) {
+                                    throw new AssertionError(what + " wrote outside y at [" + i + ", " + j + "]");
+                                }
+                            }
+                        }
+                        // W exactly [n, k] in its array: the tiles' repeated last row must stay inside it
+                        Tensor exact = Tensor.zeros(m, n);
+                        one.linear(x, Tensor.of(w.toFloatArray(), n, k), bias, exact);
+                        assertArrayEquals(y.toFloatArray(), exact.toFloatArray(), what + ": W in its own array");
+                        Tensor y3 = Tensor.zeros(m, n);
+                        three.linear(x, w, bias, y3);
+                        assertArrayEquals(y.toFloatArray(), y3.toFloatArray(), what + ": one thread and three");
+                        Tensor wantHalf = Tensor.zeros(m, n);
+                        Tensor gotHalf = Tensor.zeros(m, n);
+                        REFERENCE.gemm(0.5f, x, w.permute(1, 0), 0f, null, wantHalf);
+                        SIMD.gemm(0.5f, x, w.permute(1, 0), 0f, null, gotHalf);
+                        assertClose("gemm alpha 0.5 " + m + "x" + n + "x" + k, wantHalf, gotHalf, tol(k));
+                    }
+                }
+            }
+        } finally {
+            pool.shutdown();
+        }
+    }
+
     @Test
     void identicalForAnyThreadCount() {
         Random rnd = new Random(SEED + 23);
