@@ -18,7 +18,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Where the SIMD kernels get their tiles: the tuned choice from the wisdom when there is one for the
- * problem's class, else the ESTIMATE default of {@link FlashConfig#forProblem} / {@link GemmConfig#defaults};
+ * problem's class, else the ESTIMATE default of {@link FlashConfig#forProblem} / {@link GemmConfig#forShape};
  * and the {@link Tunable}s the autotuner times. The wisdom is read once per process; lookups are
  * cached, so a kernel call pays a map lookup, never a measurement.
  */
@@ -55,7 +55,7 @@ final class SimdTuning {
     static GemmConfig gemm(int m, int n, int k) {
         Wisdom.Entry e = wisdom().get(BACKEND, gemmClass(m, n, k));
         if (e == null) {
-            return GemmConfig.defaults();
+            return GemmConfig.forShape(m, k);
         }
         return GEMM.computeIfAbsent(e.config(), SimdTuning::decodeGemm);
     }
@@ -253,7 +253,7 @@ final class SimdTuning {
 
         @Override
         public GemmConfig estimate() {
-            return GemmConfig.defaults();
+            return GemmConfig.forShape(m, kDim);
         }
 
         @Override
@@ -284,8 +284,11 @@ final class SimdTuning {
                     }
                 }
             }
+            GemmConfig d = estimate();
+            if (!list.contains(d)) {
+                list.add(d); // one row tile (GemmConfig.forShape) is not on the grid
+            }
             if (!exhaustive) {
-                GemmConfig d = estimate();
                 list.add(new GemmConfig(d.kc(), d.mTile(), d.itemsPerThread(), 8, d.passes()));
                 list.add(d.withPasses(!d.passes()));
                 list.add(new GemmConfig(256, d.mTile(), d.itemsPerThread(), d.mr(), true));
