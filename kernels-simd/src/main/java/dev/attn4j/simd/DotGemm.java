@@ -33,15 +33,11 @@ final class DotGemm {
     }
 
     /**
-     * Whether {@link #gemm} takes {@code y = alpha·a·b + bias}: 3 to {@link #MAX_ROWS} rows, K at least one
-     * vector, heap operands with a's rows and b's columns (W's rows) contiguous, no C term.
+     * Whether {@link #gemm} takes {@code y = alpha·a·b + bias}: 3 to {@link #MAX_ROWS} rows and the operands of
+     * {@link Sgemm#againstWeightRows}.
      */
     static boolean applies(Tensor a, Tensor b, float beta, Tensor c, Tensor y) {
-        return a.dim(0) > Sgemm.GEMV_ROWS && a.dim(0) <= MAX_ROWS && b.dim(1) >= 1 && a.dim(1) >= L
-                && a.array() != null && a.stride(1) == 1
-                && b.array() != null && b.stride(0) == 1
-                && y.array() != null && y.stride(1) == 1
-                && (c == null || beta == 0f);
+        return a.dim(0) > Sgemm.GEMV_ROWS && a.dim(0) <= MAX_ROWS && Sgemm.againstWeightRows(a, b, beta, c, y);
     }
 
     /** y = alpha·a·b + bias where {@link #applies} holds. */

@@ -57,8 +57,9 @@ final class Sgemm {
 
     /**
      * {@link #gemm(float, Tensor, Tensor, float, Tensor, Tensor, Tensor, Parallel, GemmConfig)} with the tuned
-     * blocking, or {@link #gemv} for one or two rows against a weight stored as rows (a decode step: packing B
-     * would cost as much as the product).
+     * blocking, or for a few rows against a weight stored as rows ({@link #againstWeightRows}) dot products
+     * without packing: {@link #gemv} for one or two rows (a decode step), {@link DotGemm} up to
+     * {@link DotGemm#MAX_ROWS} (packing B would cost as much as the product).
      */
     static void gemm(float alpha, Tensor a, Tensor b, float beta, Tensor c, Tensor bias, Tensor y, Parallel par) {
         if (gemvApplies(a, b, beta, c, y)) {
@@ -73,7 +74,16 @@ final class Sgemm {
     }
 
     static boolean gemvApplies(Tensor a, Tensor b, float beta, Tensor c, Tensor y) {
-        return a.dim(0) <= GEMV_ROWS && a.dim(0) >= 1 && b.dim(1) >= 1 && a.dim(1) >= L
+        return a.dim(0) <= GEMV_ROWS && againstWeightRows(a, b, beta, c, y);
+    }
+
+    /**
+     * Whether y = alpha·a·b + bias can run as dot products of a's rows with b's columns (W's rows): at least one
+     * row and one column, K at least one vector, heap operands with a's rows, b's columns and y's rows
+     * contiguous, no C term.
+     */
+    static boolean againstWeightRows(Tensor a, Tensor b, float beta, Tensor c, Tensor y) {
+        return a.dim(0) >= 1 && b.dim(1) >= 1 && a.dim(1) >= L
                 && a.array() != null && a.stride(1) == 1
                 && b.array() != null && b.stride(0) == 1
                 && y.array() != null && y.stride(1) == 1
@@ -207,15 +217,16 @@ final class Sgemm {
             int full = rows / mr;
             int rest = rows - full * mr;
             float[] ap = APACK.get(full * mr * Math.min(cfg.kc(), k) + L); // + L: packA's last gather spills
+            // B packed here, panel by panel (one k-block, so k0 = 0), into this thread's panel buffer
+            float[] panel = b2 == null ? null : PANEL.get(k * NR);
             for (int k0 = 0; k0 < k; k0 += cfg.kc()) {
                 int kc = Math.min(cfg.kc(), k - k0);
                 packA(aa, aOff + m0 * lda + k0, lda, full, kc, ap, mr);
                 for (int p = 0; p < np; p++) {
                     float[] bp = packed;
                     int bOff = (p0 + p) * k * NR + k0 * NR;
-                    if (b2 != null) {
-                        // packed here (one k-block, so k0 = 0), this thread's panel buffer
-                        bp = PANEL.get(k * NR);
+                    if (panel != null) {
+                        bp = panel;
                         bOff = 0;
                         packPanel(b2, k, n, p0 + p, bp, 0);
                     }

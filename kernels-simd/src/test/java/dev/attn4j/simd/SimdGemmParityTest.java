@@ -6,6 +6,7 @@ import static dev.attn4j.simd.Parity.SIMD;
 import static dev.attn4j.simd.Parity.assertClose;
 import static dev.attn4j.simd.Parity.randn;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.attn4j.api.Kernels;
 import dev.attn4j.api.Tensor;
@@ -170,8 +171,9 @@ class SimdGemmParityTest {
                         float[] buf = new float[(m + 2) * (n + 3)];
                         java.util.Arrays.fill(buf, 7f);
                         Tensor y = Tensor.of(buf, m + 2, n + 3).narrow(0, 1, m).narrow(1, 1, n);
-                        one.linear(x, w, bias, y);
                         String what = "linear " + m + "x" + n + "x" + k;
+                        assertTrue(DotGemm.applies(x, w.permute(1, 0), 0f, null, y), what + " takes DotGemm");
+                        one.linear(x, w, bias, y);
                         assertClose(what, want, y, tol(k));
                         for (int i = 0; i < m + 2; i++) {
                             for (int j = 0; j < n + 3; j++) {
