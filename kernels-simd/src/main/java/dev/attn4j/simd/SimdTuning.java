@@ -150,9 +150,10 @@ final class SimdTuning {
             FlashConfig e = estimate();
             // PERF-NOTES: Bk 64 was best and Bk 128 about 10 % slower; the plausible set brackets that
             // measured here (S = 2048, D = 64): the exhaustive best was Bk 256 with 8 query tiles per pass
-            // decode: the key tile only rounds the split boundaries (its passes use their own 64-key blocks)
-            // and query tiles per item do not apply, so the knobs are the split count and size
-            int[] tiles = FlashAttention.decode(p) ? (exhaustive ? new int[] {32, 64, 128, 256} : new int[] {64, 256})
+            // decode: the key tile is the K (then V) tile of its passes and rounds the split boundaries; query
+            // tiles per item do not apply
+            int[] tiles = FlashAttention.decode(p)
+                    ? (exhaustive ? new int[] {64, 128, 256, 512} : new int[] {128, 512})
                     : exhaustive ? new int[] {16, 32, 48, 64, 96, 128, 192, 256, 512} : new int[] {64, 128, 256, 512};
             int[] minKeys = splits() ? (exhaustive ? new int[] {64, 128, 256, 512, 1024} : new int[] {128, 256, 512})
                     : new int[] {e.minKeysPerSplit()};

@@ -231,6 +231,8 @@ class SimdAttentionParityTest {
                 // read in place at D = 128 with groups of four (DecodeSegments): key lengths end mid-tile, two
                 // query rows see different keys, eight heads per K/V head, a row whose keys are all masked
                 new Shape(AttentionProblem.of(2, 8, 2, 1, 300, 128), Mask.keyLengths(new int[] {300, 93})),
+                // several 512-key tiles, key lengths ending mid-tile in the second and the third
+                new Shape(AttentionProblem.of(2, 8, 2, 1, 1300, 128), Mask.keyLengths(new int[] {1300, 1029})),
                 new Shape(AttentionProblem.of(1, 8, 1, 2, 333, 128), Mask.causalBottomRight()),
                 new Shape(AttentionProblem.of(2, 8, 2, 1, 200, 128), Mask.keyLengths(new int[] {0, 131})),
                 new Shape(AttentionProblem.of(1, 8, 2, 1, 150, 128), oneHeadMasked(8, 150, 5)),
