@@ -16,7 +16,7 @@ import org.openjdk.jmh.infra.Blackhole;
  * random inputs in [−1, 1), its first rows checked against the float64 reference when it is made: what the
  * attention and decode benchmarks share.
  */
-final class AttentionCall implements AutoCloseable {
+final class AttentionCall implements TimedCall {
     private final AttentionProblem p;
     private final Mask mask;
     private final Tensor q;
@@ -69,7 +69,8 @@ final class AttentionCall implements AutoCloseable {
     }
 
     /** The timed call; its output goes to the blackhole. */
-    void run(Blackhole bh) throws OrtException {
+    @Override
+    public void run(Blackhole bh) throws OrtException {
         if (ort != null) {
             ort.run(bh);
         } else {

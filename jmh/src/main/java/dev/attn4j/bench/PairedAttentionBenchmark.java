@@ -40,7 +40,7 @@ public class PairedAttentionBenchmark extends PairedCalls {
     }
 
     @Benchmark
-    public void pair(Blackhole bh) throws OrtException {
+    public void pair(Blackhole bh) throws Exception {
         timePair(bh);
     }
 }

@@ -1,6 +1,5 @@
 package dev.attn4j.bench;
 
-import ai.onnxruntime.OrtException;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -29,8 +28,8 @@ import org.openjdk.jmh.runner.IterationType;
 @Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Dattn4j.spinMicros=0", "-Xmx6g"})
 @Measurement(iterations = 8, time = 2)
 abstract class PairedCalls {
-    AttentionCall ours;
-    AttentionCall peer;
+    TimedCall ours;
+    TimedCall peer;
     PairedTimes times;
 
     @TearDown(Level.Iteration)
@@ -39,16 +38,16 @@ abstract class PairedCalls {
     }
 
     @TearDown(Level.Trial)
-    public void tearDown() throws OrtException {
+    public void tearDown() throws Exception {
         times.report();
         ours.close();
         peer.close();
     }
 
     /** One op: both calls, in the order {@code times} chooses, each timed on its own. */
-    void timePair(Blackhole bh) throws OrtException {
-        AttentionCall first = times.oursFirst() ? ours : peer;
-        AttentionCall second = first == ours ? peer : ours;
+    void timePair(Blackhole bh) throws Exception {
+        TimedCall first = times.oursFirst() ? ours : peer;
+        TimedCall second = first == ours ? peer : ours;
         long t0 = System.nanoTime();
         first.run(bh);
         long t1 = System.nanoTime();

@@ -7,13 +7,14 @@ import java.util.concurrent.Future;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
+import org.openjdk.jmh.infra.Blackhole;
 
 /**
  * The machine's read-bandwidth roof for a memory-bound kernel, measured beside it: every thread of a
  * persistent pool sums its share of some float arrays with four vector accumulators, so the loads are all
  * there is. A kernel that must read the same bytes cannot take less time than this.
  */
-final class ReadRoof implements AutoCloseable {
+final class ReadRoof implements TimedCall {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private final float[][] arrays;
     private final int threads;
@@ -72,6 +73,11 @@ final class ReadRoof implements AutoCloseable {
             s += a[i];
         }
         return s;
+    }
+
+    @Override
+    public void run(Blackhole bh) throws InterruptedException, ExecutionException {
+        bh.consume(read());
     }
 
     @Override
