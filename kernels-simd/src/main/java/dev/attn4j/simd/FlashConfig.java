@@ -59,8 +59,8 @@ record FlashConfig(int keyTile, int splitBelowItems, int minKeysPerSplit, int ma
      * in L2, not L1) for every query row of a KV group, whatever the mask (a decode row's masked keys are
      * skipped by its visible range, not by tiles). In-process A/B of the GQA decode step (B=1, H=32, KVH=8,
      * Sk=4096, D=128) call by call on the 2-core Zen 4 VM, against the former 64-key tiles (32 KiB, in L1):
-     * 1.17–1.20× warm, 1.11× after a cache eviction (256 keys 1.10–1.15×, 1024 as 512, 2048 0.89–0.92×
-     * of 512, the whole 4096 0.85×); D = 64 1.07–1.08× warm, 1.02–1.03× cold; D = 256 (Sk = 2048) 1.04×
+     * 1.17–1.20× warm, 1.11× after a cache eviction (256 keys 1.10–1.15×; 1024 0.97–1.01× of 512, 2048
+     * 0.89–0.92×; the whole 4096 0.85× of 256); D = 64 1.07–1.08× warm, 1.02–1.03× cold; D = 256 (Sk = 2048) 1.04×
      * warm; MHA (KVH = 32, Sk = 2048) 1.04×; D = 64 and D = 256 flat from 256 to 1024 keys. The first row
      * pair of a group streams a tile from memory while the others read it again from L2; with 32 KiB tiles
      * that stream restarted every 64 keys.
