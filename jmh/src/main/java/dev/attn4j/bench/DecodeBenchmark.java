@@ -3,7 +3,6 @@ package dev.attn4j.bench;
 import ai.onnxruntime.OrtException;
 import dev.attn4j.api.AttentionProblem;
 import dev.attn4j.api.Mask;
-import java.util.Arrays;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -60,12 +59,7 @@ public class DecodeBenchmark {
     public void setup() throws OrtException {
         AttentionProblem p = AttentionProblem.of(batch, heads, kvHeads, 1, seqK, headDim);
         if (backend.equals("read")) {
-            int n = batch * kvHeads * seqK * headDim;
-            float[] k = new float[n];
-            float[] v = new float[n];
-            Arrays.fill(k, 1f);
-            Arrays.fill(v, 1f);
-            roof = new ReadRoof(k, v);
+            roof = ReadRoof.kvCache(p);
         } else {
             call = new AttentionCall(backend, p, Mask.none(), false, 7, 1);
         }

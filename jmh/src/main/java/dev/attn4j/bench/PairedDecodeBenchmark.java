@@ -3,8 +3,6 @@ package dev.attn4j.bench;
 import ai.onnxruntime.OrtException;
 import dev.attn4j.api.AttentionProblem;
 import dev.attn4j.api.Mask;
-import dev.attn4j.api.Tensor;
-import java.util.Arrays;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Param;
@@ -34,12 +32,7 @@ public class PairedDecodeBenchmark extends PairedCalls {
         AttentionProblem p = AttentionProblem.of(1, 32, 8, 1, 4096, 128);
         ours = new AttentionCall("simd", p, Mask.none(), false, 7, 1);
         if (against.equals("read")) {
-            int n = (int) Tensor.count(p.kShape());
-            float[] k = new float[n];
-            float[] v = new float[n];
-            Arrays.fill(k, 1f);
-            Arrays.fill(v, 1f);
-            peer = new ReadRoof(k, v);
+            peer = ReadRoof.kvCache(p);
         } else {
             peer = new AttentionCall(against.equals("ort") ? "ort-nospin" : against, p, Mask.none(), false, 7, 1);
         }

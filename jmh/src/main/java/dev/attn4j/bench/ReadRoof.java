@@ -1,5 +1,8 @@
 package dev.attn4j.bench;
 
+import dev.attn4j.api.AttentionProblem;
+import dev.attn4j.api.Tensor;
+import java.util.Arrays;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -19,6 +22,16 @@ final class ReadRoof implements TimedCall {
     private final float[][] arrays;
     private final int threads;
     private final ExecutorService pool;
+
+    /** The roof for a decode over {@code p}'s KV cache: two arrays of as many floats as its K (and its V). */
+    static ReadRoof kvCache(AttentionProblem p) {
+        int n = Math.toIntExact(Tensor.count(p.kShape()));
+        float[] k = new float[n];
+        float[] v = new float[n];
+        Arrays.fill(k, 1f);
+        Arrays.fill(v, 1f);
+        return new ReadRoof(k, v);
+    }
 
     /** Reads {@code arrays} with all cores. */
     ReadRoof(float[]... arrays) {
