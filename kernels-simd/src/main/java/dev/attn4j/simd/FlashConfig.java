@@ -61,9 +61,10 @@ record FlashConfig(int keyTile, int splitBelowItems, int minKeysPerSplit, int ma
      * Sk=4096, D=128) call by call on the 2-core Zen 4 VM, against the former 64-key tiles (32 KiB, in L1):
      * 1.17–1.20× warm, 1.11× after a cache eviction (256 keys 1.10–1.15×; 1024 0.97–1.01× of 512, 2048
      * 0.89–0.92×; the whole 4096 0.85× of 256); D = 64 1.07–1.08× warm, 1.02–1.03× cold; D = 256 (Sk = 2048) 1.04×
-     * warm; MHA (KVH = 32, Sk = 2048) 1.04×; D = 64 and D = 256 flat from 256 to 1024 keys. The first row
-     * pair of a group streams a tile from memory while the others read it again from L2; with 32 KiB tiles
-     * that stream restarted every 64 keys.
+     * warm; MHA (KVH = 32, Sk = 2048) 1.04×; D = 64 and D = 256 flat from 256 to 1024 keys. (Why, a guess the
+     * A/Bs fit: a group's first row pair streams each tile from memory while the others read it again from
+     * the cache, and the hardware prefetchers keep a long stream further ahead than one broken off every 64
+     * keys; tiles under 64 keys were slower still, and alternating two streams at a fine grain did not help.)
      * <li>Query tiles share each pass over K/V once there are enough of them. Without a diagonal mask (every query tile
      * of a head sees the same keys) a pass takes as many of a head's tiles as keep their Qt and Ot within
      * 512 KiB of L2 (32 tiles at D = 64), while ≥ 4 items per thread remain for balance (measured with Bk 256): in-process A/B
