@@ -30,8 +30,8 @@ record FlashConfig(int keyTile, int splitBelowItems, int minKeysPerSplit, int ma
         }
     }
 
-    /** Keys per K (then V) tile of the decode passes: see {@link #forProblem}. */
-    static final int DECODE_KEY_TILE = 512;
+    /** Keys per K (then V) tile of the decode passes: 512 at 512 bits, else 64 (see {@link #forProblem}). */
+    static final int DECODE_KEY_TILE = Vec.L == 16 ? 512 : 64;
 
     /**
      * The default table (ESTIMATE), each rule from a measurement on the development machine:
@@ -55,16 +55,20 @@ record FlashConfig(int keyTile, int splitBelowItems, int minKeysPerSplit, int ma
      * one thread, 4 and 8 splits 1.037× and 1.075–1.085× slower than one; two threads, 2 splits — the
      * former 16-item rule — 1.04–1.06× slower than one, warm and after a cache eviction; exhaustive tuning
      * on the Sapphire Rapids VM: 4 splits 1.10–1.12× faster than 16).
-     * <li>Decode reads K, then V, in tiles of Bk = {@value #DECODE_KEY_TILE} keys (128–512 KiB at D = 64–256:
-     * in L2, not L1) for every query row of a KV group, whatever the mask (a decode row's masked keys are
-     * skipped by its visible range, not by tiles). In-process A/B of the GQA decode step (B=1, H=32, KVH=8,
-     * Sk=4096, D=128) call by call on the 2-core Zen 4 VM, against the former 64-key tiles (32 KiB, in L1):
+     * <li>Decode reads K, then V, in tiles of Bk = {@link #DECODE_KEY_TILE} keys for every query row of a KV
+     * group, whatever the mask (a decode row's masked keys are skipped by its visible range, not by tiles):
+     * at 512 bits 512 keys (128–512 KiB at D = 64–256: in L2, not L1), else 64. In-process A/B of the GQA
+     * decode step (B=1, H=32, KVH=8, Sk=4096, D=128) call by call on the 2-core Zen 4 VM, against the former
+     * 64-key tiles (32 KiB, in L1):
      * 1.17–1.20× warm, 1.11× after a cache eviction (256 keys 1.10–1.15×; 1024 0.97–1.01× of 512, 2048
      * 0.89–0.92×; the whole 4096 0.85× of 256); D = 64 1.07–1.08× warm, 1.02–1.03× cold; D = 256 (Sk = 2048) 1.04×
      * warm; MHA (KVH = 32, Sk = 2048) 1.04×; D = 64 and D = 256 flat from 256 to 1024 keys. (Why, a guess the
      * A/Bs fit: a group's first row pair streams each tile from memory while the others read it again from
      * the cache, and the hardware prefetchers keep a long stream further ahead than one broken off every 64
      * keys; tiles under 64 keys were slower still, and alternating two streams at a fine grain did not help.)
+     * The narrower widths run other kernels (K in key order, no halves): at 256 bits 512 keys were 0.94× of
+     * 64, 256 keys 0.96–1.00×, 128 keys 1.02–1.04×, 32 keys 0.93–0.96×; at 128 bits 512 keys 1.03–1.06×
+     * (forced on this AVX-512 machine, so not the NEON or SSE machines a 128-bit species means): 64 there.
      * <li>Query tiles share each pass over K/V once there are enough of them. Without a diagonal mask (every query tile
      * of a head sees the same keys) a pass takes as many of a head's tiles as keep their Qt and Ot within
      * 512 KiB of L2 (32 tiles at D = 64), while ≥ 4 items per thread remain for balance (measured with Bk 256): in-process A/B

@@ -153,7 +153,7 @@ final class SimdTuning {
             // decode: the key tile is the K (then V) tile of its passes and rounds the split boundaries; query
             // tiles per item do not apply
             int[] tiles = FlashAttention.decode(p)
-                    ? (exhaustive ? new int[] {64, 128, 256, 512} : new int[] {128, 512})
+                    ? (exhaustive ? new int[] {32, 64, 128, 256, 512} : new int[] {64, 128, 512})
                     : exhaustive ? new int[] {16, 32, 48, 64, 96, 128, 192, 256, 512} : new int[] {64, 128, 256, 512};
             int[] minKeys = splits() ? (exhaustive ? new int[] {64, 128, 256, 512, 1024} : new int[] {128, 256, 512})
                     : new int[] {e.minKeysPerSplit()};
