@@ -750,7 +750,7 @@ final class FlashAttention {
         float[] qs = ds.queries;
         int kBase = c.kBase(b, h0);
         int kss = (int) c.kss;
-        // one K tile at a time for all rows (the config's key tile, in L2, or a copied tile); rows r of four heads
+        // one K tile at a time for all rows (the config's key tile, or a 64-key copy); rows r of four heads
         // at a time: they share the K/V head, so each K vector is loaded once
         int tile = c.kSeg != null ? Math.min(COPIED_TILE, c.cfg.keyTile()) : c.cfg.keyTile();
         for (int j0 = kLo; j0 < kHi; j0 += tile) {
