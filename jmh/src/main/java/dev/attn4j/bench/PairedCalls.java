@@ -44,19 +44,34 @@ abstract class PairedCalls {
         peer.close();
     }
 
+    /**
+     * Whether each side runs once, untimed, right before its timed call, so that it finds its own working set
+     * in the caches as its separate trial does; false (the default): each timed call starts from the caches
+     * as the other's call left them.
+     */
+    boolean warm() {
+        return false;
+    }
+
     /** One op: both calls, in the order {@code times} chooses, each timed on its own. */
     void timePair(Blackhole bh) throws Exception {
         TimedCall first = times.oursFirst() ? ours : peer;
         TimedCall second = first == ours ? peer : ours;
-        long t0 = System.nanoTime();
-        first.run(bh);
-        long t1 = System.nanoTime();
-        second.run(bh);
-        long t2 = System.nanoTime();
+        long a = timed(first, bh);
+        long b = timed(second, bh);
         if (first == ours) {
-            times.add(t1 - t0, t2 - t1);
+            times.add(a, b);
         } else {
-            times.add(t2 - t1, t1 - t0);
+            times.add(b, a);
         }
+    }
+
+    private long timed(TimedCall call, Blackhole bh) throws Exception {
+        if (warm()) {
+            call.run(bh);
+        }
+        long t0 = System.nanoTime();
+        call.run(bh);
+        return System.nanoTime() - t0;
     }
 }

@@ -21,11 +21,16 @@ import org.openjdk.jmh.infra.Blackhole;
  * step, where every layer reads its own cache. {@code against=read} pairs ours with {@link ReadRoof} summing
  * arrays of the cache's size: the machine's read roof under the same alternation, so ours/read says how close
  * to the memory a cold step is, and reference/read how many times the reference a cold step can be at most.
+ * {@code warm=true} runs each side once untimed right before its timed call (as {@link PairedSoftmaxBenchmark}
+ * does), so each finds its own cache where {@link DecodeBenchmark}'s repeated steps leave it, partly in L3:
+ * that benchmark's ratio without the drift between its separate trials.
  */
 @Warmup(iterations = 5, time = 2)
 public class PairedDecodeBenchmark extends PairedCalls {
     @Param({"reference", "ort", "read"})
     public String against;
+    @Param({"false", "true"})
+    public boolean warm;
 
     @Setup(Level.Trial)
     public void setup() throws OrtException {
@@ -36,11 +41,18 @@ public class PairedDecodeBenchmark extends PairedCalls {
         } else {
             peer = new AttentionCall(against.equals("ort") ? "ort-nospin" : against, p, Mask.none(), false, 7, 1);
         }
-        times = new PairedTimes("decode B=1 H=32 KVH=8 Sk=4096 D=128: simd against " + switch (against) {
+        String peerName = switch (against) {
             case "ort" -> "ONNX Runtime (no spinning)";
             case "read" -> "the read roof (all cores summing K and V's bytes)";
             default -> "the " + against + " backend";
-        });
+        };
+        times = new PairedTimes("decode B=1 H=32 KVH=8 Sk=4096 D=128" + (warm ? ", warm" : ", cold") + ": simd against "
+                + peerName);
+    }
+
+    @Override
+    boolean warm() {
+        return warm;
     }
 
     @Benchmark
