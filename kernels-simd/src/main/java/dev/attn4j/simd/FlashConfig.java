@@ -80,6 +80,13 @@ record FlashConfig(int keyTile, int splitBelowItems, int minKeysPerSplit, int ma
      * </ul>
      */
     static FlashConfig forProblem(AttentionProblem p, Mask mask) {
+        if (FlashAttention.decode(p)) {
+            // decode: its own key tile, and no query tiles to group
+            long groups = FlashAttention.unsplitItems(p);
+            long items = 4L * Runtime.getRuntime().availableProcessors();
+            int maxSplits = (int) Math.max(1, Math.min(16, (items + groups - 1) / groups));
+            return new FlashConfig(DECODE_KEY_TILE, 16, 512, maxSplits, 1);
+        }
         int bq = FlashAttention.BQ;
         int tilesPerHead = (p.seqQ() + bq - 1) / bq;
         long tiles = (long) p.batch() * p.heads() * tilesPerHead;
@@ -91,12 +98,6 @@ record FlashConfig(int keyTile, int splitBelowItems, int minKeysPerSplit, int ma
             long fit = Math.max(1, (512 << 10) / tileBytes);
             long balanced = Math.max(1, tiles / (4L * Parallel.threads()));
             perItem = (int) Math.min(Math.min(fit, tilesPerHead), balanced);
-        }
-        if (FlashAttention.decode(p)) {
-            long groups = FlashAttention.unsplitItems(p);
-            long items = 4L * Runtime.getRuntime().availableProcessors();
-            int maxSplits = (int) Math.max(1, Math.min(16, (items + groups - 1) / groups));
-            return new FlashConfig(DECODE_KEY_TILE, 16, 512, maxSplits, 1);
         }
         return new FlashConfig(keyTile, 16, Math.max(256, keyTile), 16, perItem);
     }

@@ -47,6 +47,7 @@ final class Sgemm {
         Arrays.fill(ones, 1f);
         return ones;
     }
+
     private static final ThreadLocal<int[]> GATHER = ThreadLocal.withInitial(() -> new int[L]);
 
     private Sgemm() {
