@@ -24,7 +24,8 @@ import jdk.incubator.vector.VectorShuffle;
  * that each key's V row is read in order. What the step's time fits on the 2-vCPU Zen 5 VM: the K/V read
  * roof plus these kernels' time with the tile in L1 (they do not overlap), so fewer loads and uops per
  * key pay directly; see each kernel for its measurement. The scores read K as two streams at once
- * ({@link #scores4x2Halves}), which let the hardware prefetchers keep ahead of them. Their loops are written out (sixteen named
+ * ({@link #scores4x2Halves}), which let the hardware prefetchers keep ahead of them, or, for one query row
+ * of a group of four, as four streams read once for all four rows ({@link #scoresQuarters}). Their loops are written out (sixteen named
  * vectors): an array of vectors, or a helper taking them, boxes.
  *
  * <p>The hot loops live in small methods of their own: inlined into one large method, C2 ran out of
@@ -37,7 +38,10 @@ final class DecodeBlocks {
     static final VectorShuffle<Float> SWAP_SIXTEENTH = swap(Math.max(1, L / 16));
     static final VectorMask<Float> UPPER_HALF = upper(L / 2);
     static final VectorMask<Float> UPPER_QUARTER = upper(L / 4);
-    private static final VectorMask<Float> UPPER_EIGHTH = upper(Math.max(1, L / 8));
+    static final VectorMask<Float> UPPER_EIGHTH = upper(Math.max(1, L / 8));
+    static final VectorMask<Float> UPPER_SIXTEENTH = upper(Math.max(1, L / 16));
+    /** Keys per block of {@link #scoresQuarters}: four quarters of L keys, one L × L transpose. */
+    static final int QUARTER_BLOCK = 4 * L;
     /** ROW_HEAD[b]: lanes b … L−1; ROW_TAIL[b]: lanes 0 … b−1 (a row's first and last line, b floats back). */
     private static final VectorMask<Float>[] ROW_HEAD = rowMasks(true);
     private static final VectorMask<Float>[] ROW_TAIL = rowMasks(false);
@@ -480,6 +484,260 @@ final class DecodeBlocks {
      */
     static boolean halves(int d, int per) {
         return L == 16 && (per < 4 || d != 4 * L);
+    }
+
+    /**
+     * Whether the decode's scores take {@link #scoresQuarters} for one query row of a group of {@code per}
+     * query heads at head dim d over {@code span} keys: at 512 bits, D = 128, groups of exactly four and at
+     * least one block of keys. (Several query rows would stream K once per row; larger groups once per four
+     * heads: both stay with {@link #scores4x2Halves}, which reads each tile once from memory for all of them.)
+     */
+    static boolean quarters(int d, int per, int rows, int span) {
+        return L == 16 && d == 8 * L && per == 4 && rows == 1 && span >= QUARTER_BLOCK;
+    }
+
+    /**
+     * sc[sAt + t·sStep + j] = q_t·k_j for the four rows t of a GQA group (row t's query at qAt + t·qStep, d = 8·L,
+     * 512 bits) and the n keys j (k_j at kAt + j·kss), K read once, as four streams: the first
+     * n − n mod {@link #QUARTER_BLOCK} keys in quarters, key i of each quarter at a time ({@link #scores4x4}:
+     * sixteen accumulators, each K vector loaded once for four FMAs), then the rest in key order by
+     * {@link #scores4x2}. The sixteen sums of each quad leave the kernel as one vector, in the lanes where the
+     * butterfly puts them, into {@code quads} (4·n floats); {@link #transposeQuads} then writes them to the rows
+     * L keys at a time. The kernel storing each sum where it belongs (sixteen scalar stores per quad, into
+     * sixteen lines) measured 0.80× of {@link #scores4x2Halves} on the step; with one vector store per quad,
+     * 1.04–1.06× warm, 1.02× after a cache eviction (in-process A/B of B=1 H=32 KVH=8 Sk=4096 D=128, call by
+     * call, identical outputs; a throw-away probe of the scores alone over the 33.5 MB cache: 1.21–1.23×).
+     * Transposing every L quads inside the loop, so that the buffer stays in L1, was 0.94–0.97×: the
+     * scattered stores are what cost, wherever they fall in the K stream. Each sum is {@link #scores}'
+     * chain and butterfly, so the bits are {@link #scores}'.
+     */
+    static void scoresQuarters(float[] q, int qAt, int qStep, float[] k, int kAt, int kss, float[] sc, int sAt,
+                               int sStep, int n, float[] quads, float[] lanes) {
+        int whole = n - n % QUARTER_BLOCK;
+        int quarter = whole / 4;
+        scores4x4(q, qAt, qStep, k, kAt, kss, quarter * kss, quads, quarter);
+        for (int i = 0; i < quarter; i += L) {
+            transposeQuads(quads, i * L, sc, sAt + i, sStep, quarter);
+        }
+        if (whole < n) {
+            scores4x2(q, qAt, qStep, k, kAt + whole * kss, kss, 8 * L, sc, sAt + whole, sStep, n - whole, lanes);
+        }
+    }
+
+    /**
+     * The kernel of {@link #scoresQuarters}: quad i is key i of each quarter (at kAt + i·kss + u·quarterStep,
+     * u = 0 … 3) against the four rows, d = 8·L. Each quad's sums in one vector at quads[16·i …]: row t,
+     * quarter u in lane 8·(u &amp; 1) + 4·(u &gt;&gt; 1) + 2·(t &amp; 1) + (t &gt;&gt; 1).
+     */
+    private static void scores4x4(float[] q, int qAt, int qStep, float[] k, int kAt, int kss, int quarterStep,
+                                  float[] quads, int n) {
+        int q1 = qAt + qStep;
+        int q2 = q1 + qStep;
+        int q3 = q2 + qStep;
+        for (int i = 0; i < n; i++) {
+            int k0 = kAt + i * kss;
+            int k1 = k0 + quarterStep;
+            int k2 = k1 + quarterStep;
+            int k3 = k2 + quarterStep;
+            FloatVector a00 = FloatVector.zero(F);
+            FloatVector a01 = a00;
+            FloatVector a02 = a00;
+            FloatVector a03 = a00;
+            FloatVector a10 = a00;
+            FloatVector a11 = a00;
+            FloatVector a12 = a00;
+            FloatVector a13 = a00;
+            FloatVector a20 = a00;
+            FloatVector a21 = a00;
+            FloatVector a22 = a00;
+            FloatVector a23 = a00;
+            FloatVector a30 = a00;
+            FloatVector a31 = a00;
+            FloatVector a32 = a00;
+            FloatVector a33 = a00;
+            for (int e = 0; e < 8 * L; e += L) {
+                FloatVector x0 = FloatVector.fromArray(F, k, k0 + e);
+                FloatVector x1 = FloatVector.fromArray(F, k, k1 + e);
+                FloatVector x2 = FloatVector.fromArray(F, k, k2 + e);
+                FloatVector x3 = FloatVector.fromArray(F, k, k3 + e);
+                FloatVector y = FloatVector.fromArray(F, q, qAt + e);
+                a00 = y.fma(x0, a00);
+                a01 = y.fma(x1, a01);
+                a02 = y.fma(x2, a02);
+                a03 = y.fma(x3, a03);
+                y = FloatVector.fromArray(F, q, q1 + e);
+                a10 = y.fma(x0, a10);
+                a11 = y.fma(x1, a11);
+                a12 = y.fma(x2, a12);
+                a13 = y.fma(x3, a13);
+                y = FloatVector.fromArray(F, q, q2 + e);
+                a20 = y.fma(x0, a20);
+                a21 = y.fma(x1, a21);
+                a22 = y.fma(x2, a22);
+                a23 = y.fma(x3, a23);
+                y = FloatVector.fromArray(F, q, q3 + e);
+                a30 = y.fma(x0, a30);
+                a31 = y.fma(x1, a31);
+                a32 = y.fma(x2, a32);
+                a33 = y.fma(x3, a33);
+            }
+            // the butterfly: pairs at L/2 (quarters 0|1, 2|3), L/4 (quarter pairs), L/8 (rows 0|1, 2|3) and L/16
+            // (row pairs), each lane the additions of tree1; written out, as a helper taking sixteen vectors
+            // would box them where C2 leaves it out of line
+            FloatVector b00 = a00.blend(a01, UPPER_HALF).add(a01.blend(a00, UPPER_HALF).rearrange(SWAP_HALF));
+            FloatVector b01 = a02.blend(a03, UPPER_HALF).add(a03.blend(a02, UPPER_HALF).rearrange(SWAP_HALF));
+            FloatVector b10 = a10.blend(a11, UPPER_HALF).add(a11.blend(a10, UPPER_HALF).rearrange(SWAP_HALF));
+            FloatVector b11 = a12.blend(a13, UPPER_HALF).add(a13.blend(a12, UPPER_HALF).rearrange(SWAP_HALF));
+            FloatVector b20 = a20.blend(a21, UPPER_HALF).add(a21.blend(a20, UPPER_HALF).rearrange(SWAP_HALF));
+            FloatVector b21 = a22.blend(a23, UPPER_HALF).add(a23.blend(a22, UPPER_HALF).rearrange(SWAP_HALF));
+            FloatVector b30 = a30.blend(a31, UPPER_HALF).add(a31.blend(a30, UPPER_HALF).rearrange(SWAP_HALF));
+            FloatVector b31 = a32.blend(a33, UPPER_HALF).add(a33.blend(a32, UPPER_HALF).rearrange(SWAP_HALF));
+            FloatVector c0 = b00.blend(b01, UPPER_QUARTER).add(b01.blend(b00, UPPER_QUARTER).rearrange(SWAP_QUARTER));
+            FloatVector c1 = b10.blend(b11, UPPER_QUARTER).add(b11.blend(b10, UPPER_QUARTER).rearrange(SWAP_QUARTER));
+            FloatVector c2 = b20.blend(b21, UPPER_QUARTER).add(b21.blend(b20, UPPER_QUARTER).rearrange(SWAP_QUARTER));
+            FloatVector c3 = b30.blend(b31, UPPER_QUARTER).add(b31.blend(b30, UPPER_QUARTER).rearrange(SWAP_QUARTER));
+            FloatVector d0 = c0.blend(c1, UPPER_EIGHTH).add(c1.blend(c0, UPPER_EIGHTH).rearrange(SWAP_EIGHTH));
+            FloatVector d1 = c2.blend(c3, UPPER_EIGHTH).add(c3.blend(c2, UPPER_EIGHTH).rearrange(SWAP_EIGHTH));
+            d0.blend(d1, UPPER_SIXTEENTH).add(d1.blend(d0, UPPER_SIXTEENTH).rearrange(SWAP_SIXTEENTH))
+                    .intoArray(quads, i * L);
+        }
+    }
+
+    /**
+     * Writes L quads of {@link #scores4x4} (the L vectors at quads[qAt …]) to the rows: an L × L transpose (block
+     * swaps at L/2, L/4, L/8, L/16), after which vector l holds lane l of the L quads, that is L consecutive keys
+     * of one row and quarter, stored at sc[sAt + t·sStep + u·quarter].
+     */
+    static void transposeQuads(float[] quads, int qAt, float[] sc, int sAt, int sStep, int quarter) {
+        FloatVector v0 = FloatVector.fromArray(F, quads, qAt);
+        FloatVector v1 = FloatVector.fromArray(F, quads, qAt + L);
+        FloatVector v2 = FloatVector.fromArray(F, quads, qAt + 2 * L);
+        FloatVector v3 = FloatVector.fromArray(F, quads, qAt + 3 * L);
+        FloatVector v4 = FloatVector.fromArray(F, quads, qAt + 4 * L);
+        FloatVector v5 = FloatVector.fromArray(F, quads, qAt + 5 * L);
+        FloatVector v6 = FloatVector.fromArray(F, quads, qAt + 6 * L);
+        FloatVector v7 = FloatVector.fromArray(F, quads, qAt + 7 * L);
+        FloatVector v8 = FloatVector.fromArray(F, quads, qAt + 8 * L);
+        FloatVector v9 = FloatVector.fromArray(F, quads, qAt + 9 * L);
+        FloatVector v10 = FloatVector.fromArray(F, quads, qAt + 10 * L);
+        FloatVector v11 = FloatVector.fromArray(F, quads, qAt + 11 * L);
+        FloatVector v12 = FloatVector.fromArray(F, quads, qAt + 12 * L);
+        FloatVector v13 = FloatVector.fromArray(F, quads, qAt + 13 * L);
+        FloatVector v14 = FloatVector.fromArray(F, quads, qAt + 14 * L);
+        FloatVector v15 = FloatVector.fromArray(F, quads, qAt + 15 * L);
+        FloatVector x;
+        x = v0.blend(v8.rearrange(SWAP_HALF), UPPER_HALF);
+        v8 = v0.rearrange(SWAP_HALF).blend(v8, UPPER_HALF);
+        v0 = x;
+        x = v1.blend(v9.rearrange(SWAP_HALF), UPPER_HALF);
+        v9 = v1.rearrange(SWAP_HALF).blend(v9, UPPER_HALF);
+        v1 = x;
+        x = v2.blend(v10.rearrange(SWAP_HALF), UPPER_HALF);
+        v10 = v2.rearrange(SWAP_HALF).blend(v10, UPPER_HALF);
+        v2 = x;
+        x = v3.blend(v11.rearrange(SWAP_HALF), UPPER_HALF);
+        v11 = v3.rearrange(SWAP_HALF).blend(v11, UPPER_HALF);
+        v3 = x;
+        x = v4.blend(v12.rearrange(SWAP_HALF), UPPER_HALF);
+        v12 = v4.rearrange(SWAP_HALF).blend(v12, UPPER_HALF);
+        v4 = x;
+        x = v5.blend(v13.rearrange(SWAP_HALF), UPPER_HALF);
+        v13 = v5.rearrange(SWAP_HALF).blend(v13, UPPER_HALF);
+        v5 = x;
+        x = v6.blend(v14.rearrange(SWAP_HALF), UPPER_HALF);
+        v14 = v6.rearrange(SWAP_HALF).blend(v14, UPPER_HALF);
+        v6 = x;
+        x = v7.blend(v15.rearrange(SWAP_HALF), UPPER_HALF);
+        v15 = v7.rearrange(SWAP_HALF).blend(v15, UPPER_HALF);
+        v7 = x;
+        x = v0.blend(v4.rearrange(SWAP_QUARTER), UPPER_QUARTER);
+        v4 = v0.rearrange(SWAP_QUARTER).blend(v4, UPPER_QUARTER);
+        v0 = x;
+        x = v1.blend(v5.rearrange(SWAP_QUARTER), UPPER_QUARTER);
+        v5 = v1.rearrange(SWAP_QUARTER).blend(v5, UPPER_QUARTER);
+        v1 = x;
+        x = v2.blend(v6.rearrange(SWAP_QUARTER), UPPER_QUARTER);
+        v6 = v2.rearrange(SWAP_QUARTER).blend(v6, UPPER_QUARTER);
+        v2 = x;
+        x = v3.blend(v7.rearrange(SWAP_QUARTER), UPPER_QUARTER);
+        v7 = v3.rearrange(SWAP_QUARTER).blend(v7, UPPER_QUARTER);
+        v3 = x;
+        x = v8.blend(v12.rearrange(SWAP_QUARTER), UPPER_QUARTER);
+        v12 = v8.rearrange(SWAP_QUARTER).blend(v12, UPPER_QUARTER);
+        v8 = x;
+        x = v9.blend(v13.rearrange(SWAP_QUARTER), UPPER_QUARTER);
+        v13 = v9.rearrange(SWAP_QUARTER).blend(v13, UPPER_QUARTER);
+        v9 = x;
+        x = v10.blend(v14.rearrange(SWAP_QUARTER), UPPER_QUARTER);
+        v14 = v10.rearrange(SWAP_QUARTER).blend(v14, UPPER_QUARTER);
+        v10 = x;
+        x = v11.blend(v15.rearrange(SWAP_QUARTER), UPPER_QUARTER);
+        v15 = v11.rearrange(SWAP_QUARTER).blend(v15, UPPER_QUARTER);
+        v11 = x;
+        x = v0.blend(v2.rearrange(SWAP_EIGHTH), UPPER_EIGHTH);
+        v2 = v0.rearrange(SWAP_EIGHTH).blend(v2, UPPER_EIGHTH);
+        v0 = x;
+        x = v1.blend(v3.rearrange(SWAP_EIGHTH), UPPER_EIGHTH);
+        v3 = v1.rearrange(SWAP_EIGHTH).blend(v3, UPPER_EIGHTH);
+        v1 = x;
+        x = v4.blend(v6.rearrange(SWAP_EIGHTH), UPPER_EIGHTH);
+        v6 = v4.rearrange(SWAP_EIGHTH).blend(v6, UPPER_EIGHTH);
+        v4 = x;
+        x = v5.blend(v7.rearrange(SWAP_EIGHTH), UPPER_EIGHTH);
+        v7 = v5.rearrange(SWAP_EIGHTH).blend(v7, UPPER_EIGHTH);
+        v5 = x;
+        x = v8.blend(v10.rearrange(SWAP_EIGHTH), UPPER_EIGHTH);
+        v10 = v8.rearrange(SWAP_EIGHTH).blend(v10, UPPER_EIGHTH);
+        v8 = x;
+        x = v9.blend(v11.rearrange(SWAP_EIGHTH), UPPER_EIGHTH);
+        v11 = v9.rearrange(SWAP_EIGHTH).blend(v11, UPPER_EIGHTH);
+        v9 = x;
+        x = v12.blend(v14.rearrange(SWAP_EIGHTH), UPPER_EIGHTH);
+        v14 = v12.rearrange(SWAP_EIGHTH).blend(v14, UPPER_EIGHTH);
+        v12 = x;
+        x = v13.blend(v15.rearrange(SWAP_EIGHTH), UPPER_EIGHTH);
+        v15 = v13.rearrange(SWAP_EIGHTH).blend(v15, UPPER_EIGHTH);
+        v13 = x;
+        x = v0.blend(v1.rearrange(SWAP_SIXTEENTH), UPPER_SIXTEENTH);
+        v1 = v0.rearrange(SWAP_SIXTEENTH).blend(v1, UPPER_SIXTEENTH);
+        v0 = x;
+        x = v2.blend(v3.rearrange(SWAP_SIXTEENTH), UPPER_SIXTEENTH);
+        v3 = v2.rearrange(SWAP_SIXTEENTH).blend(v3, UPPER_SIXTEENTH);
+        v2 = x;
+        x = v4.blend(v5.rearrange(SWAP_SIXTEENTH), UPPER_SIXTEENTH);
+        v5 = v4.rearrange(SWAP_SIXTEENTH).blend(v5, UPPER_SIXTEENTH);
+        v4 = x;
+        x = v6.blend(v7.rearrange(SWAP_SIXTEENTH), UPPER_SIXTEENTH);
+        v7 = v6.rearrange(SWAP_SIXTEENTH).blend(v7, UPPER_SIXTEENTH);
+        v6 = x;
+        x = v8.blend(v9.rearrange(SWAP_SIXTEENTH), UPPER_SIXTEENTH);
+        v9 = v8.rearrange(SWAP_SIXTEENTH).blend(v9, UPPER_SIXTEENTH);
+        v8 = x;
+        x = v10.blend(v11.rearrange(SWAP_SIXTEENTH), UPPER_SIXTEENTH);
+        v11 = v10.rearrange(SWAP_SIXTEENTH).blend(v11, UPPER_SIXTEENTH);
+        v10 = x;
+        x = v12.blend(v13.rearrange(SWAP_SIXTEENTH), UPPER_SIXTEENTH);
+        v13 = v12.rearrange(SWAP_SIXTEENTH).blend(v13, UPPER_SIXTEENTH);
+        v12 = x;
+        x = v14.blend(v15.rearrange(SWAP_SIXTEENTH), UPPER_SIXTEENTH);
+        v15 = v14.rearrange(SWAP_SIXTEENTH).blend(v15, UPPER_SIXTEENTH);
+        v14 = x;
+        v0.intoArray(sc, sAt);
+        v1.intoArray(sc, sAt + 2 * sStep);
+        v2.intoArray(sc, sAt + sStep);
+        v3.intoArray(sc, sAt + 3 * sStep);
+        v4.intoArray(sc, sAt + 2 * quarter);
+        v5.intoArray(sc, sAt + 2 * sStep + 2 * quarter);
+        v6.intoArray(sc, sAt + sStep + 2 * quarter);
+        v7.intoArray(sc, sAt + 3 * sStep + 2 * quarter);
+        v8.intoArray(sc, sAt + quarter);
+        v9.intoArray(sc, sAt + 2 * sStep + quarter);
+        v10.intoArray(sc, sAt + sStep + quarter);
+        v11.intoArray(sc, sAt + 3 * sStep + quarter);
+        v12.intoArray(sc, sAt + 3 * quarter);
+        v13.intoArray(sc, sAt + 2 * sStep + 3 * quarter);
+        v14.intoArray(sc, sAt + sStep + 3 * quarter);
+        v15.intoArray(sc, sAt + 3 * sStep + 3 * quarter);
     }
 
     /**

@@ -5,7 +5,9 @@ import static dev.attn4j.simd.DecodeBlocks.SWAP_HALF;
 import static dev.attn4j.simd.DecodeBlocks.SWAP_QUARTER;
 import static dev.attn4j.simd.DecodeBlocks.SWAP_SIXTEENTH;
 import static dev.attn4j.simd.DecodeBlocks.UPPER_HALF;
+import static dev.attn4j.simd.DecodeBlocks.UPPER_EIGHTH;
 import static dev.attn4j.simd.DecodeBlocks.UPPER_QUARTER;
+import static dev.attn4j.simd.DecodeBlocks.UPPER_SIXTEENTH;
 import static dev.attn4j.simd.Vec.F;
 import static dev.attn4j.simd.Vec.L;
 
@@ -16,8 +18,8 @@ import jdk.incubator.vector.FloatVector;
 /**
  * The decode's kernels of {@link DecodeBlocks} at 512 bits and D = 128 with K and V read straight from a
  * float32 {@link MemorySegment} (an off-heap KV cache), instead of copying each 64-key tile to the heap
- * first: the scores in halves ({@link #scores4x2Halves}, {@link #scoresKeys4Halves}, {@link #dot} for an odd
- * last key), the P·V of row pairs and single rows; the same loads, FMAs and reduction tree, in the same
+ * first: the scores in quarters ({@link #scoresQuarters}) or halves ({@link #scores4x2Halves},
+ * {@link #scoresKeys4Halves}, {@link #dot} for an odd last key), the P·V of row pairs and single rows; the same loads, FMAs and reduction tree, in the same
  * order, so the same bits as over heap arrays
  * ({@code SimdAttentionParityTest.decodeOverAnOffHeapKvCache}). Offsets and strides are in bytes. A cache
  * allocated on 64-byte lines with rows of 512 bytes gets every load line-aligned, which Java cannot promise
@@ -45,6 +47,105 @@ final class DecodeSegments {
             int last = 2 * quads;
             sc[sAt + last] = dot(q, qAt, k, kAt + last * kss);
             sc[sAt + half + last] = dot(q, qAt, k, kAt + (half + last) * kss);
+        }
+    }
+
+
+    /**
+     * {@link DecodeBlocks#scoresQuarters} over K in a segment (offsets and strides in bytes): the same quads,
+     * transpose and bits; the keys past the last whole block in halves ({@link #scores4x2Halves}, an odd last
+     * key by {@link #dot}).
+     */
+    static void scoresQuarters(float[] q, int qAt, int qStep, MemorySegment k, long kAt, long kss, float[] sc,
+                               int sAt, int sStep, int n, float[] quads, float[] lanes) {
+        int whole = n - n % DecodeBlocks.QUARTER_BLOCK;
+        int quarter = whole / 4;
+        scores4x4(q, qAt, qStep, k, kAt, kss, quarter * kss, quads, quarter);
+        for (int i = 0; i < quarter; i += L) {
+            DecodeBlocks.transposeQuads(quads, i * L, sc, sAt + i, sStep, quarter);
+        }
+        int rest = n - whole;
+        int half = rest / 2;
+        long restAt = kAt + whole * kss;
+        scores4x2Halves(q, qAt, qStep, k, restAt, kss, sc, sAt + whole, sStep, half, half, lanes);
+        if (2 * half < rest) {
+            for (int t = 0; t < 4; t++) {
+                sc[sAt + t * sStep + n - 1] = dot(q, qAt + t * qStep, k, restAt + 2 * half * kss);
+            }
+        }
+    }
+
+    /** {@link DecodeBlocks}' kernel of the same name; offsets in bytes. */
+    private static void scores4x4(float[] q, int qAt, int qStep, MemorySegment k, long kAt, long kss, long quarterStep,
+                                  float[] quads, int n) {
+        int q1 = qAt + qStep;
+        int q2 = q1 + qStep;
+        int q3 = q2 + qStep;
+        for (int i = 0; i < n; i++) {
+            long k0 = kAt + i * kss;
+            long k1 = k0 + quarterStep;
+            long k2 = k1 + quarterStep;
+            long k3 = k2 + quarterStep;
+            FloatVector a00 = FloatVector.zero(F);
+            FloatVector a01 = a00;
+            FloatVector a02 = a00;
+            FloatVector a03 = a00;
+            FloatVector a10 = a00;
+            FloatVector a11 = a00;
+            FloatVector a12 = a00;
+            FloatVector a13 = a00;
+            FloatVector a20 = a00;
+            FloatVector a21 = a00;
+            FloatVector a22 = a00;
+            FloatVector a23 = a00;
+            FloatVector a30 = a00;
+            FloatVector a31 = a00;
+            FloatVector a32 = a00;
+            FloatVector a33 = a00;
+            for (int e = 0; e < 8 * L; e += L) {
+                long at = e * 4L;
+                FloatVector x0 = FloatVector.fromMemorySegment(F, k, k0 + at, NATIVE);
+                FloatVector x1 = FloatVector.fromMemorySegment(F, k, k1 + at, NATIVE);
+                FloatVector x2 = FloatVector.fromMemorySegment(F, k, k2 + at, NATIVE);
+                FloatVector x3 = FloatVector.fromMemorySegment(F, k, k3 + at, NATIVE);
+                FloatVector y = FloatVector.fromArray(F, q, qAt + e);
+                a00 = y.fma(x0, a00);
+                a01 = y.fma(x1, a01);
+                a02 = y.fma(x2, a02);
+                a03 = y.fma(x3, a03);
+                y = FloatVector.fromArray(F, q, q1 + e);
+                a10 = y.fma(x0, a10);
+                a11 = y.fma(x1, a11);
+                a12 = y.fma(x2, a12);
+                a13 = y.fma(x3, a13);
+                y = FloatVector.fromArray(F, q, q2 + e);
+                a20 = y.fma(x0, a20);
+                a21 = y.fma(x1, a21);
+                a22 = y.fma(x2, a22);
+                a23 = y.fma(x3, a23);
+                y = FloatVector.fromArray(F, q, q3 + e);
+                a30 = y.fma(x0, a30);
+                a31 = y.fma(x1, a31);
+                a32 = y.fma(x2, a32);
+                a33 = y.fma(x3, a33);
+            }
+            // DecodeBlocks.scores4x4's butterfly
+            FloatVector b00 = a00.blend(a01, UPPER_HALF).add(a01.blend(a00, UPPER_HALF).rearrange(SWAP_HALF));
+            FloatVector b01 = a02.blend(a03, UPPER_HALF).add(a03.blend(a02, UPPER_HALF).rearrange(SWAP_HALF));
+            FloatVector b10 = a10.blend(a11, UPPER_HALF).add(a11.blend(a10, UPPER_HALF).rearrange(SWAP_HALF));
+            FloatVector b11 = a12.blend(a13, UPPER_HALF).add(a13.blend(a12, UPPER_HALF).rearrange(SWAP_HALF));
+            FloatVector b20 = a20.blend(a21, UPPER_HALF).add(a21.blend(a20, UPPER_HALF).rearrange(SWAP_HALF));
+            FloatVector b21 = a22.blend(a23, UPPER_HALF).add(a23.blend(a22, UPPER_HALF).rearrange(SWAP_HALF));
+            FloatVector b30 = a30.blend(a31, UPPER_HALF).add(a31.blend(a30, UPPER_HALF).rearrange(SWAP_HALF));
+            FloatVector b31 = a32.blend(a33, UPPER_HALF).add(a33.blend(a32, UPPER_HALF).rearrange(SWAP_HALF));
+            FloatVector c0 = b00.blend(b01, UPPER_QUARTER).add(b01.blend(b00, UPPER_QUARTER).rearrange(SWAP_QUARTER));
+            FloatVector c1 = b10.blend(b11, UPPER_QUARTER).add(b11.blend(b10, UPPER_QUARTER).rearrange(SWAP_QUARTER));
+            FloatVector c2 = b20.blend(b21, UPPER_QUARTER).add(b21.blend(b20, UPPER_QUARTER).rearrange(SWAP_QUARTER));
+            FloatVector c3 = b30.blend(b31, UPPER_QUARTER).add(b31.blend(b30, UPPER_QUARTER).rearrange(SWAP_QUARTER));
+            FloatVector d0 = c0.blend(c1, UPPER_EIGHTH).add(c1.blend(c0, UPPER_EIGHTH).rearrange(SWAP_EIGHTH));
+            FloatVector d1 = c2.blend(c3, UPPER_EIGHTH).add(c3.blend(c2, UPPER_EIGHTH).rearrange(SWAP_EIGHTH));
+            d0.blend(d1, UPPER_SIXTEENTH).add(d1.blend(d0, UPPER_SIXTEENTH).rearrange(SWAP_SIXTEENTH))
+                    .intoArray(quads, i * L);
         }
     }
 

@@ -608,6 +608,8 @@ final class FlashAttention {
         /** One key tile of an off-heap K or V (a decode tile's rows, dense). */
         float[] tile = new float[0];
         final float[] lanes = new float[L];
+        /** {@link DecodeBlocks#scoresQuarters}' quads (4 floats per key). */
+        float[] quads = new float[0];
 
         void ensure(int rows, int span, int d, int dv) {
             if (rowMax.length < rows) {
@@ -628,6 +630,14 @@ final class FlashAttention {
             if (bias.length < span) {
                 bias = new float[span];
             }
+        }
+
+        /** The quads buffer, for at least n floats. */
+        float[] quads(int n) {
+            if (quads.length < n) {
+                quads = new float[n];
+            }
+            return quads;
         }
 
         /**
@@ -735,13 +745,18 @@ final class FlashAttention {
 
     /**
      * The decode's pass 1: s_j = q·k_j for every row of the group. Over K on the heap, or read in place
-     * ({@link DecodeSegments}, D = 128), in two halves at once where {@link DecodeBlocks#halves} says so
+     * ({@link DecodeSegments}, D = 128), in four quarters at once where {@link DecodeBlocks#quarters} says so
+     * ({@link #decodeScoresInQuarters}), in two halves at once where {@link DecodeBlocks#halves} does
      * ({@link #decodeScoresInHalves}); else one K tile at a time, copied first when K is off-heap.
      */
     private static void decodeScores(Call c, DecodeScratch ds, int b, int h0, int per, int rows, int kLo, int kHi,
                                      int span) {
         int d = c.p.headDim();
         boolean kDirect = c.kSeg != null && DecodeSegments.serve(d, c.p.valueDim());
+        if (DecodeBlocks.quarters(d, per, rows, span) && (c.kSeg == null || kDirect)) {
+            decodeScoresInQuarters(c, ds, b, h0, kLo, span, kDirect);
+            return;
+        }
         if (DecodeBlocks.halves(d, per) && (c.kSeg == null || kDirect)) {
             decodeScoresInHalves(c, ds, b, h0, per, rows, kLo, span, kDirect);
             return;
@@ -778,6 +793,26 @@ final class FlashAttention {
                             ds.lanes);
                 }
             }
+        }
+    }
+
+    /**
+     * {@link #decodeScores} for one query row of a group of four heads at D = 128, 512 bits (see
+     * {@link DecodeBlocks#quarters}), K on the heap or read in place: the whole split at once, K read once as
+     * four streams.
+     */
+    private static void decodeScoresInQuarters(Call c, DecodeScratch ds, int b, int h0, int kLo, int span,
+                                               boolean kDirect) {
+        int d = c.p.headDim();
+        float[] quads = ds.quads(4 * span);
+        if (kDirect) {
+            long kByte = (c.kIndex(b, h0) + kLo * c.kss) * Float.BYTES;
+            DecodeSegments.scoresQuarters(ds.queries, 0, d, c.kSeg, kByte, c.kss * Float.BYTES, ds.scores, 0, span,
+                    span, quads, ds.lanes);
+        } else {
+            int kss = (int) c.kss;
+            DecodeBlocks.scoresQuarters(ds.queries, 0, d, c.k, c.kBase(b, h0) + kLo * kss, kss, ds.scores, 0, span,
+                    span, quads, ds.lanes);
         }
     }
 
