@@ -488,39 +488,44 @@ final class DecodeBlocks {
 
     /**
      * Whether the decode's scores take {@link #scoresQuarters} for one query row of a group of {@code per}
-     * query heads at head dim d over {@code span} keys: at 512 bits, D = 128, groups of exactly four and at
-     * least one block of keys. (Several query rows would stream K once per row; larger groups once per four
-     * heads: both stay with {@link #scores4x2Halves}, which reads each tile once from memory for all of them.)
+     * query heads at head dim d over {@code span} keys: at 512 bits (sixteen sums fill one vector), d a multiple
+     * of L but for d = 4·L, groups of four heads (or a multiple: K is then read once per four) and at least one
+     * block of keys. At D = 64 {@link #scores4Held4}, q held in registers, stays faster (quarters 0.96×);
+     * several query rows would stream K once per row and stay with {@link #scores4x2Halves}, which reads each
+     * tile from memory once for all of them.
      */
     static boolean quarters(int d, int per, int rows, int span) {
-        return L == 16 && d == 8 * L && per == 4 && rows == 1 && span >= QUARTER_BLOCK;
+        return L == 16 && d % L == 0 && d != 4 * L && per % 4 == 0 && rows == 1 && span >= QUARTER_BLOCK;
     }
 
     /**
-     * sc[sAt + t·sStep + j] = q_t·k_j for the four rows t of a GQA group (row t's query at qAt + t·qStep, d = 8·L,
-     * 512 bits) and the n keys j (k_j at kAt + j·kss), K read once, as four streams: the first
+     * sc[sAt + t·sStep + j] = q_t·k_j for the four rows t of a GQA group (row t's query at qAt + t·qStep, d a
+     * multiple of L, 512 bits) and the n keys j (k_j at kAt + j·kss), K read once, as four streams: the first
      * n − n mod {@link #QUARTER_BLOCK} keys in quarters, key i of each quarter at a time ({@link #scores4x4}:
      * sixteen accumulators, each K vector loaded once for four FMAs), then the rest in key order by
      * {@link #scores4x2}. The sixteen sums of each quad leave the kernel as one vector, in the lanes where the
      * butterfly puts them, into {@code quads} (4·n floats); {@link #transposeQuads} then writes them to the rows
-     * L keys at a time. The kernel storing each sum where it belongs (sixteen scalar stores per quad, into
-     * sixteen lines) measured 0.80× of {@link #scores4x2Halves} on the step; with one vector store per quad,
-     * 1.04–1.06× warm, 1.02× after a cache eviction (in-process A/B of B=1 H=32 KVH=8 Sk=4096 D=128, call by
-     * call, identical outputs; a throw-away probe of the scores alone over the 33.5 MB cache: 1.21–1.23×).
-     * Transposing every L quads inside the loop, so that the buffer stays in L1, was 0.94–0.97×: the
-     * scattered stores are what cost, wherever they fall in the K stream. Each sum is {@link #scores}'
-     * chain and butterfly, so the bits are {@link #scores}'.
+     * L keys at a time. Each sum is {@link #scores}' chain and butterfly, so the bits are {@link #scores}'.
+     *
+     * <p>In-process A/B of the GQA decode step against {@link #scores4x2Halves} and the other kernels it
+     * replaced (B=1 H=32 KVH=8 Sk=4096, call by call, identical outputs, on the 2-vCPU Zen 4 VM): D = 128
+     * 1.01–1.06× warm, 1.02–1.05× after a cache eviction, 1.09× at Sk = 1024, 1.04× at 16384, 1.01–1.02× over
+     * an off-heap cache; D = 32 1.18×, 48 1.12×, 96 1.15–1.18×, 160 1.13×, 192 1.05×, 256 1.01–1.04×; eight
+     * heads per K/V head (H = 64) 1.01–1.03× at D = 128, 1.19× at D = 96. What it took: the kernel first stored
+     * each sum where it belongs, sixteen scalar stores per quad into sixteen lines, and was 0.80× on the step;
+     * one vector store per quad made it a gain. Transposing every L quads inside the loop, so that the buffer
+     * stays in L1, was 0.94–0.97×: the scattered stores cost wherever they fall in the K stream.
      */
-    static void scoresQuarters(float[] q, int qAt, int qStep, float[] k, int kAt, int kss, float[] sc, int sAt,
-                               int sStep, int n, float[] quads, float[] lanes) {
+    static void scoresQuarters(float[] q, int qAt, int qStep, float[] k, int kAt, int kss, int d, float[] sc,
+                               int sAt, int sStep, int n, float[] quads, float[] lanes) {
         int whole = n - n % QUARTER_BLOCK;
         int quarter = whole / 4;
-        scores4x4(q, qAt, qStep, k, kAt, kss, quarter * kss, quads, quarter);
+        scores4x4(q, qAt, qStep, k, kAt, kss, d, quarter * kss, quads, quarter);
         for (int i = 0; i < quarter; i += L) {
             transposeQuads(quads, i * L, sc, sAt + i, sStep, quarter);
         }
         if (whole < n) {
-            scores4x2(q, qAt, qStep, k, kAt + whole * kss, kss, 8 * L, sc, sAt + whole, sStep, n - whole, lanes);
+            scores4x2(q, qAt, qStep, k, kAt + whole * kss, kss, d, sc, sAt + whole, sStep, n - whole, lanes);
         }
     }
 
@@ -529,8 +534,8 @@ final class DecodeBlocks {
      * u = 0 … 3) against the four rows, d = 8·L. Each quad's sums in one vector at quads[16·i …]: row t,
      * quarter u in lane 8·(u &amp; 1) + 4·(u &gt;&gt; 1) + 2·(t &amp; 1) + (t &gt;&gt; 1).
      */
-    private static void scores4x4(float[] q, int qAt, int qStep, float[] k, int kAt, int kss, int quarterStep,
-                                  float[] quads, int n) {
+    private static void scores4x4(float[] q, int qAt, int qStep, float[] k, int kAt, int kss, int d,
+                                  int quarterStep, float[] quads, int n) {
         int q1 = qAt + qStep;
         int q2 = q1 + qStep;
         int q3 = q2 + qStep;
@@ -555,7 +560,7 @@ final class DecodeBlocks {
             FloatVector a31 = a00;
             FloatVector a32 = a00;
             FloatVector a33 = a00;
-            for (int e = 0; e < 8 * L; e += L) {
+            for (int e = 0; e < d; e += L) {
                 FloatVector x0 = FloatVector.fromArray(F, k, k0 + e);
                 FloatVector x1 = FloatVector.fromArray(F, k, k1 + e);
                 FloatVector x2 = FloatVector.fromArray(F, k, k2 + e);

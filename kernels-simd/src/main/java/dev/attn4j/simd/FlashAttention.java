@@ -754,7 +754,9 @@ final class FlashAttention {
         int d = c.p.headDim();
         boolean kDirect = c.kSeg != null && DecodeSegments.serve(d, c.p.valueDim());
         if (DecodeBlocks.quarters(d, per, rows, span) && (c.kSeg == null || kDirect)) {
-            decodeScoresInQuarters(c, ds, b, h0, kLo, span, kDirect);
+            for (int hh = 0; hh < per; hh += 4) {
+                decodeScoresInQuarters(c, ds, b, h0, hh, kLo, span, kDirect);
+            }
             return;
         }
         if (DecodeBlocks.halves(d, per) && (c.kSeg == null || kDirect)) {
@@ -801,18 +803,18 @@ final class FlashAttention {
      * {@link DecodeBlocks#quarters}), K on the heap or read in place: the whole split at once, K read once as
      * four streams.
      */
-    private static void decodeScoresInQuarters(Call c, DecodeScratch ds, int b, int h0, int kLo, int span,
+    private static void decodeScoresInQuarters(Call c, DecodeScratch ds, int b, int h0, int hh, int kLo, int span,
                                                boolean kDirect) {
         int d = c.p.headDim();
         float[] quads = ds.quads(4 * span);
         if (kDirect) {
             long kByte = (c.kIndex(b, h0) + kLo * c.kss) * Float.BYTES;
-            DecodeSegments.scoresQuarters(ds.queries, 0, d, c.kSeg, kByte, c.kss * Float.BYTES, ds.scores, 0, span,
-                    span, quads, ds.lanes);
+            DecodeSegments.scoresQuarters(ds.queries, hh * d, d, c.kSeg, kByte, c.kss * Float.BYTES, ds.scores,
+                    hh * span, span, span, quads, ds.lanes);
         } else {
             int kss = (int) c.kss;
-            DecodeBlocks.scoresQuarters(ds.queries, 0, d, c.k, c.kBase(b, h0) + kLo * kss, kss, ds.scores, 0, span,
-                    span, quads, ds.lanes);
+            DecodeBlocks.scoresQuarters(ds.queries, hh * d, d, c.k, c.kBase(b, h0) + kLo * kss, kss, d, ds.scores,
+                    hh * span, span, span, quads, ds.lanes);
         }
     }
 

@@ -79,26 +79,31 @@ class DecodeBlocksTest {
      */
     @Test
     void quarterScoresEqualOneRowScores() {
-        int d = 8 * Vec.L;
-        if (!DecodeBlocks.quarters(d, 4, 1, DecodeBlocks.QUARTER_BLOCK)) {
-            return; // 512 bits only; the 128- and 256-bit runs of this suite take the other kernels
-        }
         Random rnd = new Random(SEED + 13);
-        float[] quads = randn(rnd, 4 * 1100, 5f);
         float[] lanes = new float[Vec.L];
-        for (int n : new int[] {64, 65, 100, 127, 128, 192, 1000, 1093}) {
-            for (int kss : new int[] {d, d + 3}) {
-                float[] q = randn(rnd, 4 * d, 2f);
-                float[] k = randn(rnd, n * kss + 5, 1f);
-                float[] one = new float[4 * n];
-                for (int r = 0; r < 4; r++) {
-                    DecodeBlocks.scores(q, r * d, k, 5, kss, d, one, r * n, n);
+        boolean tested = false;
+        for (int d : new int[] {16, 32, 48, 64, 96, 128, 256}) {
+            if (!DecodeBlocks.quarters(d, 4, 1, DecodeBlocks.QUARTER_BLOCK)) {
+                continue; // 512 bits only, not at D = 4·L; the 128- and 256-bit runs of this suite take other kernels
+            }
+            tested = true;
+            float[] quads = randn(rnd, 4 * 1100, 5f);
+            for (int n : new int[] {64, 65, 100, 127, 128, 192, 1000, 1093}) {
+                for (int kss : new int[] {d, d + 3}) {
+                    float[] q = randn(rnd, 4 * d, 2f);
+                    float[] k = randn(rnd, n * kss + 5, 1f);
+                    float[] one = new float[4 * n];
+                    for (int r = 0; r < 4; r++) {
+                        DecodeBlocks.scores(q, r * d, k, 5, kss, d, one, r * n, n);
+                    }
+                    float[] byQuarters = new float[4 * n];
+                    DecodeBlocks.scoresQuarters(q, 0, d, k, 5, kss, d, byQuarters, 0, n, n, quads, lanes);
+                    assertArrayEquals(one, byQuarters, "scoresQuarters against scores, d=" + d + " n=" + n
+                            + " kss=" + kss);
                 }
-                float[] byQuarters = new float[4 * n];
-                DecodeBlocks.scoresQuarters(q, 0, d, k, 5, kss, byQuarters, 0, n, n, quads, lanes);
-                assertArrayEquals(one, byQuarters, "scoresQuarters against scores, n=" + n + " kss=" + kss);
             }
         }
+        assertEquals(Vec.L == 16, tested, "the quarters serve exactly the 512-bit runs");
     }
 
     @Test

@@ -140,6 +140,11 @@ class SimdAttentionParityTest {
                 AttentionProblem.of(2, 6, 1, 3, 1500, 37).withValueDim(21), rnd, 1f,
                 Mask.all(Mask.causalBottomRight(), Mask.keyLengths(1400, 333))));
         list.add(bhsd("decode GQA 8/2 D=256 (q·10)", AttentionProblem.of(1, 8, 2, 1, 2500, 256), rnd, 10f, Mask.none()));
+        // one query row of groups of four heads, K in quarters at 512 bits (DecodeBlocks.scoresQuarters): eight
+        // heads per K/V head, key lengths ending past and inside the first block; exactly one block of keys
+        list.add(bhsd("decode GQA 8/1 D=96 lengths", AttentionProblem.of(2, 8, 1, 1, 1000, 96), rnd, 1f,
+                Mask.keyLengths(1000, 70)));
+        list.add(bhsd("decode GQA 4/1 D=32 Sk=64", AttentionProblem.of(1, 4, 1, 1, 64, 32), rnd, 1f, Mask.none()));
         list.add(bhsd("decode GQA 4/1 extreme logits (q·100)", AttentionProblem.of(1, 4, 1, 1, 600, 16), rnd, 100f,
                 Mask.none()));
         // (±100, not ±1e4: float32 holds s + b to ½ ulp(1e4) ≈ 5e-4, which moves the weights of keys whose
