@@ -487,15 +487,13 @@ final class DecodeBlocks {
     }
 
     /**
-     * Whether the decode's scores take {@link #scoresQuarters} for one query row of a group of {@code per}
+     * Whether the decode's scores take {@link #scoresQuarters} for the query rows of a group of {@code per}
      * query heads at head dim d over {@code span} keys: at 512 bits (sixteen sums fill one vector), d a multiple
      * of L but for d = 4·L, groups of four heads (or a multiple: K is then read once per four) and at least one
-     * block of keys. At D = 64 {@link #scores4Held4}, q held in registers, stays faster (quarters 0.96×);
-     * several query rows would stream K once per row and stay with {@link #scores4x2Halves}, which reads each
-     * tile from memory once for all of them.
+     * block of keys. At D = 64 {@link #scores4Held4}, q held in registers, stays faster (quarters 0.96×).
      */
-    static boolean quarters(int d, int per, int rows, int span) {
-        return L == 16 && d % L == 0 && d != 4 * L && per % 4 == 0 && rows == 1 && span >= QUARTER_BLOCK;
+    static boolean quarters(int d, int per, int span) {
+        return L == 16 && d % L == 0 && d != 4 * L && per % 4 == 0 && span >= QUARTER_BLOCK;
     }
 
     /**

@@ -83,7 +83,7 @@ class DecodeBlocksTest {
         float[] lanes = new float[Vec.L];
         boolean tested = false;
         for (int d : new int[] {16, 32, 48, 64, 96, 128, 256}) {
-            if (!DecodeBlocks.quarters(d, 4, 1, DecodeBlocks.QUARTER_BLOCK)) {
+            if (!DecodeBlocks.quarters(d, 4, DecodeBlocks.QUARTER_BLOCK)) {
                 continue; // 512 bits only, not at D = 4·L; the 128- and 256-bit runs of this suite take other kernels
             }
             tested = true;

@@ -145,6 +145,9 @@ class SimdAttentionParityTest {
         list.add(bhsd("decode GQA 8/1 D=96 lengths", AttentionProblem.of(2, 8, 1, 1, 1000, 96), rnd, 1f,
                 Mask.keyLengths(1000, 70)));
         list.add(bhsd("decode GQA 4/1 D=32 Sk=64", AttentionProblem.of(1, 4, 1, 1, 64, 32), rnd, 1f, Mask.none()));
+        // several query rows: key tiles of 512, quarters within each (a last tile of 76 keys: a block and 12)
+        list.add(bhsd("decode GQA 4/1 Sq=4 D=128 causal BR + lengths", AttentionProblem.of(1, 4, 1, 4, 1300, 128), rnd,
+                1f, Mask.all(Mask.causalBottomRight(), Mask.keyLengths(1100))));
         list.add(bhsd("decode GQA 4/1 extreme logits (q·100)", AttentionProblem.of(1, 4, 1, 1, 600, 16), rnd, 100f,
                 Mask.none()));
         // (±100, not ±1e4: float32 holds s + b to ½ ulp(1e4) ≈ 5e-4, which moves the weights of keys whose
