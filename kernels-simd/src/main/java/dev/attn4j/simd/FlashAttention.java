@@ -804,9 +804,8 @@ final class FlashAttention {
     }
 
     /**
-     * {@link #decodeScores} for one query row of a group of four heads at D = 128, 512 bits (see
-     * {@link DecodeBlocks#quarters}), K on the heap or read in place: the whole split at once, K read once as
-     * four streams.
+     * {@link #decodeScores} for the one query row of heads h0 + hh … h0 + hh + 3 (see {@link DecodeBlocks#quarters}),
+     * K on the heap or read in place (D = 128): the whole split at once, K read once as four streams.
      */
     private static void decodeScoresInQuarters(Call c, DecodeScratch ds, int b, int h0, int hh, int kLo, int span,
                                                boolean kDirect) {
