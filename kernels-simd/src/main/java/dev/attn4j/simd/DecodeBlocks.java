@@ -502,8 +502,8 @@ final class DecodeBlocks {
      * n − n mod {@link #QUARTER_BLOCK} keys in quarters, key i of each quarter at a time ({@link #scores4x4}:
      * sixteen accumulators, each K vector loaded once for four FMAs), then the rest in key order by
      * {@link #scores4x2}. The sixteen sums of each quad leave the kernel as one vector, in the lanes where the
-     * butterfly puts them, into {@code quads} (4·n floats); {@link #transposeQuads} then writes them to the rows
-     * L keys at a time. Each sum is {@link #scores}' chain and butterfly, so the bits are {@link #scores}'.
+     * butterfly puts them, into {@code quads} (4·n floats); {@link Transposes#transpose16} then writes them to
+     * the rows L keys at a time. Each sum is {@link #scores}' chain and butterfly, so the bits are {@link #scores}'.
      *
      * <p>In-process A/B of the GQA decode step against {@link #scores4x2Halves} and the other kernels it
      * replaced (B=1 H=32 KVH=8 Sk=4096, call by call, identical outputs, on the 2-vCPU Zen 4 VM): D = 128
@@ -512,7 +512,9 @@ final class DecodeBlocks {
      * heads per K/V head (H = 64) 1.01–1.03× at D = 128, 1.19× at D = 96. What it took: the kernel first stored
      * each sum where it belongs, sixteen scalar stores per quad into sixteen lines, and was 0.80× on the step;
      * one vector store per quad made it a gain. Transposing every L quads inside the loop, so that the buffer
-     * stays in L1, was 0.94–0.97×: the scattered stores cost wherever they fall in the K stream.
+     * stays in L1, was 0.94–0.97×: the scattered stores cost wherever they fall in the K stream. The transpose
+     * is the flash kernel's ({@link Transposes#transpose16}, unit factors); a copy of it written for these
+     * lanes without the multiplications by one was 1.006–1.014× faster on the step, not worth a second one.
      */
     static void scoresQuarters(float[] q, int qAt, int qStep, float[] k, int kAt, int kss, int d, float[] sc,
                                int sAt, int sStep, int n, float[] quads, float[] lanes) {
@@ -520,7 +522,7 @@ final class DecodeBlocks {
         int quarter = whole / 4;
         scores4x4(q, qAt, qStep, k, kAt, kss, d, quarter * kss, quads, quarter);
         for (int i = 0; i < quarter; i += L) {
-            transposeQuads(quads, i * L, sc, sAt + i, sStep, quarter);
+            Transposes.transpose16(quads, i * L, L, sc, sAt + i, sStep, quarter, Transposes.ONES, 0);
         }
         if (whole < n) {
             scores4x2(q, qAt, qStep, k, kAt + whole * kss, kss, d, sc, sAt + whole, sStep, n - whole, lanes);
@@ -529,8 +531,8 @@ final class DecodeBlocks {
 
     /**
      * The kernel of {@link #scoresQuarters}: quad i is key i of each quarter (at kAt + i·kss + u·quarterStep,
-     * u = 0 … 3) against the four rows, d = 8·L. Each quad's sums in one vector at quads[16·i …]: row t,
-     * quarter u in lane 8·(u &amp; 1) + 4·(u &gt;&gt; 1) + 2·(t &amp; 1) + (t &gt;&gt; 1).
+     * u = 0 … 3) against the four rows, d a multiple of L. Each quad's sums in one vector at quads[16·i …]: row
+     * t, quarter u in lane 4·t + u.
      */
     private static void scores4x4(float[] q, int qAt, int qStep, float[] k, int kAt, int kss, int d,
                                   int quarterStep, float[] quads, int n) {
@@ -584,163 +586,27 @@ final class DecodeBlocks {
                 a32 = y.fma(x2, a32);
                 a33 = y.fma(x3, a33);
             }
-            // the butterfly: pairs at L/2 (quarters 0|1, 2|3), L/4 (quarter pairs), L/8 (rows 0|1, 2|3) and L/16
-            // (row pairs), each lane the additions of tree1; written out, as a helper taking sixteen vectors
-            // would box them where C2 leaves it out of line
-            FloatVector b00 = a00.blend(a01, UPPER_HALF).add(a01.blend(a00, UPPER_HALF).rearrange(SWAP_HALF));
-            FloatVector b01 = a02.blend(a03, UPPER_HALF).add(a03.blend(a02, UPPER_HALF).rearrange(SWAP_HALF));
-            FloatVector b10 = a10.blend(a11, UPPER_HALF).add(a11.blend(a10, UPPER_HALF).rearrange(SWAP_HALF));
-            FloatVector b11 = a12.blend(a13, UPPER_HALF).add(a13.blend(a12, UPPER_HALF).rearrange(SWAP_HALF));
-            FloatVector b20 = a20.blend(a21, UPPER_HALF).add(a21.blend(a20, UPPER_HALF).rearrange(SWAP_HALF));
-            FloatVector b21 = a22.blend(a23, UPPER_HALF).add(a23.blend(a22, UPPER_HALF).rearrange(SWAP_HALF));
-            FloatVector b30 = a30.blend(a31, UPPER_HALF).add(a31.blend(a30, UPPER_HALF).rearrange(SWAP_HALF));
-            FloatVector b31 = a32.blend(a33, UPPER_HALF).add(a33.blend(a32, UPPER_HALF).rearrange(SWAP_HALF));
-            FloatVector c0 = b00.blend(b01, UPPER_QUARTER).add(b01.blend(b00, UPPER_QUARTER).rearrange(SWAP_QUARTER));
-            FloatVector c1 = b10.blend(b11, UPPER_QUARTER).add(b11.blend(b10, UPPER_QUARTER).rearrange(SWAP_QUARTER));
-            FloatVector c2 = b20.blend(b21, UPPER_QUARTER).add(b21.blend(b20, UPPER_QUARTER).rearrange(SWAP_QUARTER));
-            FloatVector c3 = b30.blend(b31, UPPER_QUARTER).add(b31.blend(b30, UPPER_QUARTER).rearrange(SWAP_QUARTER));
-            FloatVector d0 = c0.blend(c1, UPPER_EIGHTH).add(c1.blend(c0, UPPER_EIGHTH).rearrange(SWAP_EIGHTH));
-            FloatVector d1 = c2.blend(c3, UPPER_EIGHTH).add(c3.blend(c2, UPPER_EIGHTH).rearrange(SWAP_EIGHTH));
-            d0.blend(d1, UPPER_SIXTEENTH).add(d1.blend(d0, UPPER_SIXTEENTH).rearrange(SWAP_SIXTEENTH))
+            // the butterfly, row t and quarter u to lane 4·t + u: pairs at L/2 (rows 0|2, 1|3), L/4 (rows 0|1),
+            // L/8 (quarters 0|2, 1|3) and L/16 (quarters 0|1); each lane the additions of tree1 (a vector's
+            // partner only decides its lane). Written out: a helper taking sixteen vectors would box them where
+            // C2 leaves it out of line
+            FloatVector e00 = a00.blend(a20, UPPER_HALF).add(a20.blend(a00, UPPER_HALF).rearrange(SWAP_HALF));
+            FloatVector e01 = a01.blend(a21, UPPER_HALF).add(a21.blend(a01, UPPER_HALF).rearrange(SWAP_HALF));
+            FloatVector e02 = a02.blend(a22, UPPER_HALF).add(a22.blend(a02, UPPER_HALF).rearrange(SWAP_HALF));
+            FloatVector e03 = a03.blend(a23, UPPER_HALF).add(a23.blend(a03, UPPER_HALF).rearrange(SWAP_HALF));
+            FloatVector e10 = a10.blend(a30, UPPER_HALF).add(a30.blend(a10, UPPER_HALF).rearrange(SWAP_HALF));
+            FloatVector e11 = a11.blend(a31, UPPER_HALF).add(a31.blend(a11, UPPER_HALF).rearrange(SWAP_HALF));
+            FloatVector e12 = a12.blend(a32, UPPER_HALF).add(a32.blend(a12, UPPER_HALF).rearrange(SWAP_HALF));
+            FloatVector e13 = a13.blend(a33, UPPER_HALF).add(a33.blend(a13, UPPER_HALF).rearrange(SWAP_HALF));
+            FloatVector f0 = e00.blend(e10, UPPER_QUARTER).add(e10.blend(e00, UPPER_QUARTER).rearrange(SWAP_QUARTER));
+            FloatVector f1 = e01.blend(e11, UPPER_QUARTER).add(e11.blend(e01, UPPER_QUARTER).rearrange(SWAP_QUARTER));
+            FloatVector f2 = e02.blend(e12, UPPER_QUARTER).add(e12.blend(e02, UPPER_QUARTER).rearrange(SWAP_QUARTER));
+            FloatVector f3 = e03.blend(e13, UPPER_QUARTER).add(e13.blend(e03, UPPER_QUARTER).rearrange(SWAP_QUARTER));
+            FloatVector g0 = f0.blend(f2, UPPER_EIGHTH).add(f2.blend(f0, UPPER_EIGHTH).rearrange(SWAP_EIGHTH));
+            FloatVector g1 = f1.blend(f3, UPPER_EIGHTH).add(f3.blend(f1, UPPER_EIGHTH).rearrange(SWAP_EIGHTH));
+            g0.blend(g1, UPPER_SIXTEENTH).add(g1.blend(g0, UPPER_SIXTEENTH).rearrange(SWAP_SIXTEENTH))
                     .intoArray(quads, i * L);
         }
-    }
-
-    /**
-     * Writes L quads of {@link #scores4x4} (the L vectors at quads[qAt …]) to the rows: an L × L transpose (block
-     * swaps at L/2, L/4, L/8, L/16), after which vector l holds lane l of the L quads, that is L consecutive keys
-     * of one row and quarter, stored at sc[sAt + t·sStep + u·quarter].
-     */
-    static void transposeQuads(float[] quads, int qAt, float[] sc, int sAt, int sStep, int quarter) {
-        FloatVector v0 = FloatVector.fromArray(F, quads, qAt);
-        FloatVector v1 = FloatVector.fromArray(F, quads, qAt + L);
-        FloatVector v2 = FloatVector.fromArray(F, quads, qAt + 2 * L);
-        FloatVector v3 = FloatVector.fromArray(F, quads, qAt + 3 * L);
-        FloatVector v4 = FloatVector.fromArray(F, quads, qAt + 4 * L);
-        FloatVector v5 = FloatVector.fromArray(F, quads, qAt + 5 * L);
-        FloatVector v6 = FloatVector.fromArray(F, quads, qAt + 6 * L);
-        FloatVector v7 = FloatVector.fromArray(F, quads, qAt + 7 * L);
-        FloatVector v8 = FloatVector.fromArray(F, quads, qAt + 8 * L);
-        FloatVector v9 = FloatVector.fromArray(F, quads, qAt + 9 * L);
-        FloatVector v10 = FloatVector.fromArray(F, quads, qAt + 10 * L);
-        FloatVector v11 = FloatVector.fromArray(F, quads, qAt + 11 * L);
-        FloatVector v12 = FloatVector.fromArray(F, quads, qAt + 12 * L);
-        FloatVector v13 = FloatVector.fromArray(F, quads, qAt + 13 * L);
-        FloatVector v14 = FloatVector.fromArray(F, quads, qAt + 14 * L);
-        FloatVector v15 = FloatVector.fromArray(F, quads, qAt + 15 * L);
-        FloatVector x;
-        x = v0.blend(v8.rearrange(SWAP_HALF), UPPER_HALF);
-        v8 = v0.rearrange(SWAP_HALF).blend(v8, UPPER_HALF);
-        v0 = x;
-        x = v1.blend(v9.rearrange(SWAP_HALF), UPPER_HALF);
-        v9 = v1.rearrange(SWAP_HALF).blend(v9, UPPER_HALF);
-        v1 = x;
-        x = v2.blend(v10.rearrange(SWAP_HALF), UPPER_HALF);
-        v10 = v2.rearrange(SWAP_HALF).blend(v10, UPPER_HALF);
-        v2 = x;
-        x = v3.blend(v11.rearrange(SWAP_HALF), UPPER_HALF);
-        v11 = v3.rearrange(SWAP_HALF).blend(v11, UPPER_HALF);
-        v3 = x;
-        x = v4.blend(v12.rearrange(SWAP_HALF), UPPER_HALF);
-        v12 = v4.rearrange(SWAP_HALF).blend(v12, UPPER_HALF);
-        v4 = x;
-        x = v5.blend(v13.rearrange(SWAP_HALF), UPPER_HALF);
-        v13 = v5.rearrange(SWAP_HALF).blend(v13, UPPER_HALF);
-        v5 = x;
-        x = v6.blend(v14.rearrange(SWAP_HALF), UPPER_HALF);
-        v14 = v6.rearrange(SWAP_HALF).blend(v14, UPPER_HALF);
-        v6 = x;
-        x = v7.blend(v15.rearrange(SWAP_HALF), UPPER_HALF);
-        v15 = v7.rearrange(SWAP_HALF).blend(v15, UPPER_HALF);
-        v7 = x;
-        x = v0.blend(v4.rearrange(SWAP_QUARTER), UPPER_QUARTER);
-        v4 = v0.rearrange(SWAP_QUARTER).blend(v4, UPPER_QUARTER);
-        v0 = x;
-        x = v1.blend(v5.rearrange(SWAP_QUARTER), UPPER_QUARTER);
-        v5 = v1.rearrange(SWAP_QUARTER).blend(v5, UPPER_QUARTER);
-        v1 = x;
-        x = v2.blend(v6.rearrange(SWAP_QUARTER), UPPER_QUARTER);
-        v6 = v2.rearrange(SWAP_QUARTER).blend(v6, UPPER_QUARTER);
-        v2 = x;
-        x = v3.blend(v7.rearrange(SWAP_QUARTER), UPPER_QUARTER);
-        v7 = v3.rearrange(SWAP_QUARTER).blend(v7, UPPER_QUARTER);
-        v3 = x;
-        x = v8.blend(v12.rearrange(SWAP_QUARTER), UPPER_QUARTER);
-        v12 = v8.rearrange(SWAP_QUARTER).blend(v12, UPPER_QUARTER);
-        v8 = x;
-        x = v9.blend(v13.rearrange(SWAP_QUARTER), UPPER_QUARTER);
-        v13 = v9.rearrange(SWAP_QUARTER).blend(v13, UPPER_QUARTER);
-        v9 = x;
-        x = v10.blend(v14.rearrange(SWAP_QUARTER), UPPER_QUARTER);
-        v14 = v10.rearrange(SWAP_QUARTER).blend(v14, UPPER_QUARTER);
-        v10 = x;
-        x = v11.blend(v15.rearrange(SWAP_QUARTER), UPPER_QUARTER);
-        v15 = v11.rearrange(SWAP_QUARTER).blend(v15, UPPER_QUARTER);
-        v11 = x;
-        x = v0.blend(v2.rearrange(SWAP_EIGHTH), UPPER_EIGHTH);
-        v2 = v0.rearrange(SWAP_EIGHTH).blend(v2, UPPER_EIGHTH);
-        v0 = x;
-        x = v1.blend(v3.rearrange(SWAP_EIGHTH), UPPER_EIGHTH);
-        v3 = v1.rearrange(SWAP_EIGHTH).blend(v3, UPPER_EIGHTH);
-        v1 = x;
-        x = v4.blend(v6.rearrange(SWAP_EIGHTH), UPPER_EIGHTH);
-        v6 = v4.rearrange(SWAP_EIGHTH).blend(v6, UPPER_EIGHTH);
-        v4 = x;
-        x = v5.blend(v7.rearrange(SWAP_EIGHTH), UPPER_EIGHTH);
-        v7 = v5.rearrange(SWAP_EIGHTH).blend(v7, UPPER_EIGHTH);
-        v5 = x;
-        x = v8.blend(v10.rearrange(SWAP_EIGHTH), UPPER_EIGHTH);
-        v10 = v8.rearrange(SWAP_EIGHTH).blend(v10, UPPER_EIGHTH);
-        v8 = x;
-        x = v9.blend(v11.rearrange(SWAP_EIGHTH), UPPER_EIGHTH);
-        v11 = v9.rearrange(SWAP_EIGHTH).blend(v11, UPPER_EIGHTH);
-        v9 = x;
-        x = v12.blend(v14.rearrange(SWAP_EIGHTH), UPPER_EIGHTH);
-        v14 = v12.rearrange(SWAP_EIGHTH).blend(v14, UPPER_EIGHTH);
-        v12 = x;
-        x = v13.blend(v15.rearrange(SWAP_EIGHTH), UPPER_EIGHTH);
-        v15 = v13.rearrange(SWAP_EIGHTH).blend(v15, UPPER_EIGHTH);
-        v13 = x;
-        x = v0.blend(v1.rearrange(SWAP_SIXTEENTH), UPPER_SIXTEENTH);
-        v1 = v0.rearrange(SWAP_SIXTEENTH).blend(v1, UPPER_SIXTEENTH);
-        v0 = x;
-        x = v2.blend(v3.rearrange(SWAP_SIXTEENTH), UPPER_SIXTEENTH);
-        v3 = v2.rearrange(SWAP_SIXTEENTH).blend(v3, UPPER_SIXTEENTH);
-        v2 = x;
-        x = v4.blend(v5.rearrange(SWAP_SIXTEENTH), UPPER_SIXTEENTH);
-        v5 = v4.rearrange(SWAP_SIXTEENTH).blend(v5, UPPER_SIXTEENTH);
-        v4 = x;
-        x = v6.blend(v7.rearrange(SWAP_SIXTEENTH), UPPER_SIXTEENTH);
-        v7 = v6.rearrange(SWAP_SIXTEENTH).blend(v7, UPPER_SIXTEENTH);
-        v6 = x;
-        x = v8.blend(v9.rearrange(SWAP_SIXTEENTH), UPPER_SIXTEENTH);
-        v9 = v8.rearrange(SWAP_SIXTEENTH).blend(v9, UPPER_SIXTEENTH);
-        v8 = x;
-        x = v10.blend(v11.rearrange(SWAP_SIXTEENTH), UPPER_SIXTEENTH);
-        v11 = v10.rearrange(SWAP_SIXTEENTH).blend(v11, UPPER_SIXTEENTH);
-        v10 = x;
-        x = v12.blend(v13.rearrange(SWAP_SIXTEENTH), UPPER_SIXTEENTH);
-        v13 = v12.rearrange(SWAP_SIXTEENTH).blend(v13, UPPER_SIXTEENTH);
-        v12 = x;
-        x = v14.blend(v15.rearrange(SWAP_SIXTEENTH), UPPER_SIXTEENTH);
-        v15 = v14.rearrange(SWAP_SIXTEENTH).blend(v15, UPPER_SIXTEENTH);
-        v14 = x;
-        v0.intoArray(sc, sAt);
-        v1.intoArray(sc, sAt + 2 * sStep);
-        v2.intoArray(sc, sAt + sStep);
-        v3.intoArray(sc, sAt + 3 * sStep);
-        v4.intoArray(sc, sAt + 2 * quarter);
-        v5.intoArray(sc, sAt + 2 * sStep + 2 * quarter);
-        v6.intoArray(sc, sAt + sStep + 2 * quarter);
-        v7.intoArray(sc, sAt + 3 * sStep + 2 * quarter);
-        v8.intoArray(sc, sAt + quarter);
-        v9.intoArray(sc, sAt + 2 * sStep + quarter);
-        v10.intoArray(sc, sAt + sStep + quarter);
-        v11.intoArray(sc, sAt + 3 * sStep + quarter);
-        v12.intoArray(sc, sAt + 3 * quarter);
-        v13.intoArray(sc, sAt + 2 * sStep + 3 * quarter);
-        v14.intoArray(sc, sAt + sStep + 3 * quarter);
-        v15.intoArray(sc, sAt + 3 * sStep + 3 * quarter);
     }
 
     /**

@@ -62,7 +62,7 @@ final class DecodeSegments {
         int quarter = whole / 4;
         scores4x4(q, qAt, qStep, k, kAt, kss, quarter * kss, quads, quarter);
         for (int i = 0; i < quarter; i += L) {
-            DecodeBlocks.transposeQuads(quads, i * L, sc, sAt + i, sStep, quarter);
+            Transposes.transpose16(quads, i * L, L, sc, sAt + i, sStep, quarter, Transposes.ONES, 0);
         }
         int rest = n - whole;
         int half = rest / 2;
@@ -129,22 +129,22 @@ final class DecodeSegments {
                 a32 = y.fma(x2, a32);
                 a33 = y.fma(x3, a33);
             }
-            // DecodeBlocks.scores4x4's butterfly
-            FloatVector b00 = a00.blend(a01, UPPER_HALF).add(a01.blend(a00, UPPER_HALF).rearrange(SWAP_HALF));
-            FloatVector b01 = a02.blend(a03, UPPER_HALF).add(a03.blend(a02, UPPER_HALF).rearrange(SWAP_HALF));
-            FloatVector b10 = a10.blend(a11, UPPER_HALF).add(a11.blend(a10, UPPER_HALF).rearrange(SWAP_HALF));
-            FloatVector b11 = a12.blend(a13, UPPER_HALF).add(a13.blend(a12, UPPER_HALF).rearrange(SWAP_HALF));
-            FloatVector b20 = a20.blend(a21, UPPER_HALF).add(a21.blend(a20, UPPER_HALF).rearrange(SWAP_HALF));
-            FloatVector b21 = a22.blend(a23, UPPER_HALF).add(a23.blend(a22, UPPER_HALF).rearrange(SWAP_HALF));
-            FloatVector b30 = a30.blend(a31, UPPER_HALF).add(a31.blend(a30, UPPER_HALF).rearrange(SWAP_HALF));
-            FloatVector b31 = a32.blend(a33, UPPER_HALF).add(a33.blend(a32, UPPER_HALF).rearrange(SWAP_HALF));
-            FloatVector c0 = b00.blend(b01, UPPER_QUARTER).add(b01.blend(b00, UPPER_QUARTER).rearrange(SWAP_QUARTER));
-            FloatVector c1 = b10.blend(b11, UPPER_QUARTER).add(b11.blend(b10, UPPER_QUARTER).rearrange(SWAP_QUARTER));
-            FloatVector c2 = b20.blend(b21, UPPER_QUARTER).add(b21.blend(b20, UPPER_QUARTER).rearrange(SWAP_QUARTER));
-            FloatVector c3 = b30.blend(b31, UPPER_QUARTER).add(b31.blend(b30, UPPER_QUARTER).rearrange(SWAP_QUARTER));
-            FloatVector d0 = c0.blend(c1, UPPER_EIGHTH).add(c1.blend(c0, UPPER_EIGHTH).rearrange(SWAP_EIGHTH));
-            FloatVector d1 = c2.blend(c3, UPPER_EIGHTH).add(c3.blend(c2, UPPER_EIGHTH).rearrange(SWAP_EIGHTH));
-            d0.blend(d1, UPPER_SIXTEENTH).add(d1.blend(d0, UPPER_SIXTEENTH).rearrange(SWAP_SIXTEENTH))
+            // DecodeBlocks.scores4x4's butterfly: row t, quarter u to lane 4·t + u
+            FloatVector e00 = a00.blend(a20, UPPER_HALF).add(a20.blend(a00, UPPER_HALF).rearrange(SWAP_HALF));
+            FloatVector e01 = a01.blend(a21, UPPER_HALF).add(a21.blend(a01, UPPER_HALF).rearrange(SWAP_HALF));
+            FloatVector e02 = a02.blend(a22, UPPER_HALF).add(a22.blend(a02, UPPER_HALF).rearrange(SWAP_HALF));
+            FloatVector e03 = a03.blend(a23, UPPER_HALF).add(a23.blend(a03, UPPER_HALF).rearrange(SWAP_HALF));
+            FloatVector e10 = a10.blend(a30, UPPER_HALF).add(a30.blend(a10, UPPER_HALF).rearrange(SWAP_HALF));
+            FloatVector e11 = a11.blend(a31, UPPER_HALF).add(a31.blend(a11, UPPER_HALF).rearrange(SWAP_HALF));
+            FloatVector e12 = a12.blend(a32, UPPER_HALF).add(a32.blend(a12, UPPER_HALF).rearrange(SWAP_HALF));
+            FloatVector e13 = a13.blend(a33, UPPER_HALF).add(a33.blend(a13, UPPER_HALF).rearrange(SWAP_HALF));
+            FloatVector f0 = e00.blend(e10, UPPER_QUARTER).add(e10.blend(e00, UPPER_QUARTER).rearrange(SWAP_QUARTER));
+            FloatVector f1 = e01.blend(e11, UPPER_QUARTER).add(e11.blend(e01, UPPER_QUARTER).rearrange(SWAP_QUARTER));
+            FloatVector f2 = e02.blend(e12, UPPER_QUARTER).add(e12.blend(e02, UPPER_QUARTER).rearrange(SWAP_QUARTER));
+            FloatVector f3 = e03.blend(e13, UPPER_QUARTER).add(e13.blend(e03, UPPER_QUARTER).rearrange(SWAP_QUARTER));
+            FloatVector g0 = f0.blend(f2, UPPER_EIGHTH).add(f2.blend(f0, UPPER_EIGHTH).rearrange(SWAP_EIGHTH));
+            FloatVector g1 = f1.blend(f3, UPPER_EIGHTH).add(f3.blend(f1, UPPER_EIGHTH).rearrange(SWAP_EIGHTH));
+            g0.blend(g1, UPPER_SIXTEENTH).add(g1.blend(g0, UPPER_SIXTEENTH).rearrange(SWAP_SIXTEENTH))
                     .intoArray(quads, i * L);
         }
     }

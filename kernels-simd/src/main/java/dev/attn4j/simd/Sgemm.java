@@ -39,14 +39,6 @@ final class Sgemm {
     private static final int MAX_MR = 12;
     /** Bytes of one pass's slice of packed B per panel group: about half of a 2 MiB L2. */
     private static final int B_SLICE_BYTES = 1 << 20;
-    /** Unit factors for {@link Transposes#transpose16} when packing B (x·1 is x exactly: nothing is scaled). */
-    private static final float[] ONES = ones();
-
-    private static float[] ones() {
-        float[] ones = new float[L];
-        Arrays.fill(ones, 1f);
-        return ones;
-    }
 
     private static final ThreadLocal<int[]> GATHER = ThreadLocal.withInitial(() -> new int[L]);
 
@@ -455,7 +447,7 @@ final class Sgemm {
             for (int half = 0; half < NR / L; half++) {
                 int col = half == 0 ? col0 : col1;
                 for (int kk = 0; kk < blocked; kk += L) {
-                    Transposes.transpose16(src, col + kk, (int) sn, dst, base + kk * NR + half * L, NR, ONES, 0);
+                    Transposes.transpose16(src, col + kk, (int) sn, dst, base + kk * NR + half * L, NR, Transposes.ONES, 0);
                 }
             }
             int[] lanes = GATHER.get();

@@ -3,11 +3,13 @@ package dev.attn4j.simd;
 import static dev.attn4j.simd.Vec.F;
 import static dev.attn4j.simd.Vec.L;
 
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 
 /**
  * 16×16 block transposes for the flash kernel's query tile (rows of Q into lanes) and output tile (lanes
- * back into rows of O), and for packing a transposed SGEMM operand (linear's W rows into B panels), through two-source permutes: four rounds of sixteen {@code selectFrom(v1, v2)}, round
+ * back into rows of O), for packing a transposed SGEMM operand (linear's W rows into B panels) and for the
+ * decode's quarter scores (sums in lanes back into rows), through two-source permutes: four rounds of sixteen {@code selectFrom(v1, v2)}, round
  * h (h = 8, 4, 2, 1) swapping the off-diagonal h×h sub-blocks of every 2h×2h block. 512-bit vectors only
  * ({@link #AVAILABLE}); other widths keep their gathers. Probe on the Zen 5 VM, a 32-row × 64 query tile:
  * 0.55 µs by sixteen-lane gathers, 0.25 µs by this.
@@ -24,7 +26,16 @@ final class Transposes {
     private static final FloatVector LO1 = index(1, false);
     private static final FloatVector HI1 = index(1, true);
 
+    /** Unit factors, for a transpose that scales nothing (x·1 is x exactly). */
+    static final float[] ONES = ones();
+
     private Transposes() {
+    }
+
+    private static float[] ones() {
+        float[] ones = new float[16];
+        Arrays.fill(ones, 1f);
+        return ones;
     }
 
     /**
@@ -50,6 +61,16 @@ final class Transposes {
      */
     static void transpose16(float[] src, int sAt, int sStride, float[] dst, int dAt, int dStride, float[] factor,
                             int fAt) {
+        transpose16(src, sAt, sStride, dst, dAt, 4 * dStride, dStride, factor, fAt);
+    }
+
+    /**
+     * {@link #transpose16(float[], int, int, float[], int, int, float[], int)} with output row j at
+     * dAt + (j / 4)·dStride4 + (j mod 4)·dStride: sixteen rows laid out as four groups of four (the decode's
+     * four query rows × four quarters of the keys, {@link DecodeBlocks#scoresQuarters}).
+     */
+    static void transpose16(float[] src, int sAt, int sStride, float[] dst, int dAt, int dStride4, int dStride,
+                            float[] factor, int fAt) {
         FloatVector v0 = FloatVector.fromArray(F, src, sAt);
         FloatVector v1 = FloatVector.fromArray(F, src, sAt + 1 * sStride);
         FloatVector v2 = FloatVector.fromArray(F, src, sAt + 2 * sStride);
@@ -164,20 +185,20 @@ final class Transposes {
         v15 = HI1.selectFrom(v14, v15);
         v14 = t;
         v0.mul(factor[fAt]).intoArray(dst, dAt);
-        v1.mul(factor[fAt + 1]).intoArray(dst, dAt + 1 * dStride);
+        v1.mul(factor[fAt + 1]).intoArray(dst, dAt + dStride);
         v2.mul(factor[fAt + 2]).intoArray(dst, dAt + 2 * dStride);
         v3.mul(factor[fAt + 3]).intoArray(dst, dAt + 3 * dStride);
-        v4.mul(factor[fAt + 4]).intoArray(dst, dAt + 4 * dStride);
-        v5.mul(factor[fAt + 5]).intoArray(dst, dAt + 5 * dStride);
-        v6.mul(factor[fAt + 6]).intoArray(dst, dAt + 6 * dStride);
-        v7.mul(factor[fAt + 7]).intoArray(dst, dAt + 7 * dStride);
-        v8.mul(factor[fAt + 8]).intoArray(dst, dAt + 8 * dStride);
-        v9.mul(factor[fAt + 9]).intoArray(dst, dAt + 9 * dStride);
-        v10.mul(factor[fAt + 10]).intoArray(dst, dAt + 10 * dStride);
-        v11.mul(factor[fAt + 11]).intoArray(dst, dAt + 11 * dStride);
-        v12.mul(factor[fAt + 12]).intoArray(dst, dAt + 12 * dStride);
-        v13.mul(factor[fAt + 13]).intoArray(dst, dAt + 13 * dStride);
-        v14.mul(factor[fAt + 14]).intoArray(dst, dAt + 14 * dStride);
-        v15.mul(factor[fAt + 15]).intoArray(dst, dAt + 15 * dStride);
+        v4.mul(factor[fAt + 4]).intoArray(dst, dAt + dStride4);
+        v5.mul(factor[fAt + 5]).intoArray(dst, dAt + dStride4 + dStride);
+        v6.mul(factor[fAt + 6]).intoArray(dst, dAt + dStride4 + 2 * dStride);
+        v7.mul(factor[fAt + 7]).intoArray(dst, dAt + dStride4 + 3 * dStride);
+        v8.mul(factor[fAt + 8]).intoArray(dst, dAt + 2 * dStride4);
+        v9.mul(factor[fAt + 9]).intoArray(dst, dAt + 2 * dStride4 + dStride);
+        v10.mul(factor[fAt + 10]).intoArray(dst, dAt + 2 * dStride4 + 2 * dStride);
+        v11.mul(factor[fAt + 11]).intoArray(dst, dAt + 2 * dStride4 + 3 * dStride);
+        v12.mul(factor[fAt + 12]).intoArray(dst, dAt + 3 * dStride4);
+        v13.mul(factor[fAt + 13]).intoArray(dst, dAt + 3 * dStride4 + dStride);
+        v14.mul(factor[fAt + 14]).intoArray(dst, dAt + 3 * dStride4 + 2 * dStride);
+        v15.mul(factor[fAt + 15]).intoArray(dst, dAt + 3 * dStride4 + 3 * dStride);
     }
 }
