@@ -15,12 +15,12 @@ import org.openjdk.jmh.infra.IterationParams;
 import org.openjdk.jmh.runner.IterationType;
 
 /**
- * What the paired attention and decode benchmarks share: our call and the peer's, made by the subclass's
+ * What the paired attention, decode and softmax benchmarks share: our call and the peer's, made by the subclass's
  * setup, timed one after the other within every op ({@link #timePair}), the iteration's ratio
  * recorded when a measurement iteration ends and the trial's report printed when it ends; and the JMH
  * settings (JMH reads them from the superclass): one fork whose pool parks at once
  * ({@code -Dattn4j.spinMicros=0}, so our idle helper never takes a core from the peer's call), 8
- * measurement iterations of 2 s. The subclasses choose their warm-up.
+ * measurement iterations of 2 s. The subclasses choose their warm-up (and may override the rest).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)

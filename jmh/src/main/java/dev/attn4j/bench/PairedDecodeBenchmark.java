@@ -22,9 +22,10 @@ import org.openjdk.jmh.infra.Blackhole;
  * arrays of the cache's size: the machine's read roof under the same alternation, so ours/read says how close
  * to the memory a cold step is, and reference/read how many times the reference a cold step can be at most.
  * {@code warm=true} runs each side once untimed right before its timed call (as {@link PairedSoftmaxBenchmark}
- * does). One call does not bring back the state {@link DecodeBenchmark}'s hundreds of repeated steps reach,
- * where the 32 MiB L3 keeps more of the 33.5 MB cache: measured on the Zen 4 VM, the warm pairs ran about as
- * the cold ones (jmh/README), so {@code DecodeBenchmark} stays the figure for repeated steps over one cache.
+ * does, both through {@link PairedCalls}). One call does not bring back the state {@link DecodeBenchmark}'s hundreds of repeated steps reach,
+ * where the 32 MiB L3 keeps more of the 33.5 MB cache: measured on the Zen 4 VM, the warm pairs ran 1.07–1.18×
+ * the cold ones' speed, well short of {@code DecodeBenchmark}'s (jmh/README), so {@code DecodeBenchmark} stays
+ * the figure for repeated steps over one cache.
  */
 @Warmup(iterations = 5, time = 2)
 public class PairedDecodeBenchmark extends PairedCalls {

@@ -5,20 +5,14 @@ import dev.attn4j.api.Kernels;
 import dev.attn4j.api.Tensor;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
-import org.openjdk.jmh.infra.IterationParams;
-import org.openjdk.jmh.runner.IterationType;
+import org.openjdk.jmh.infra.Blackhole;
 
 /**
  * {@link SoftmaxBenchmark}'s in-place softmax and its copy yardstick alternating within every op
@@ -29,15 +23,13 @@ import org.openjdk.jmh.runner.IterationType;
  * <p>{@code warm} true (default): each side runs twice back to back and only the second call is timed, so both
  * find their own working set where their separate trials leave it (the copy's 32 MiB and the softmax's
  * 16 MiB mostly in L3). {@code warm} false: one timed call each, each after the other's, so both start from
- * the other's working set in the caches.
+ * the other's working set in the caches. The pairing is {@link PairedCalls}'.
  */
-@State(Scope.Benchmark)
-@BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Dattn4j.spinMicros=0", "-Xmx4g"})
 @Warmup(iterations = 5, time = 1)
 @Measurement(iterations = 8, time = 1)
-public class PairedSoftmaxBenchmark {
+public class PairedSoftmaxBenchmark extends PairedCalls {
     @Param({"1024"})
     public int rows;
     @Param({"4096"})
@@ -45,77 +37,46 @@ public class PairedSoftmaxBenchmark {
     @Param({"true", "false"})
     public boolean warm;
 
-    private CopyYardstick yardstick;
-    private Tensor tz;
-    private Kernels kernels;
-    private PairedTimes times;
-
     @Setup(Level.Trial)
     public void setup() throws Exception {
-        yardstick = new CopyYardstick(rows, cols);
+        CopyYardstick yardstick = new CopyYardstick(rows, cols);
         float[] x = yardstick.x;
-        tz = Tensor.of(x.clone(), rows, cols);
-        kernels = Attn4j.kernels("simd");
+        Tensor tz = Tensor.of(x.clone(), rows, cols);
+        Kernels kernels = Attn4j.kernels("simd");
         Tensor want = Tensor.zeros(4, cols);
         Attn4j.kernels("reference").softmax(Tensor.of(x, rows, cols).narrow(0, 0, 4), -1, want);
-        ours();
+        // in place; after the first call every row holds probabilities, whose softmax costs the same
+        kernels.softmax(tz, -1, tz);
         Check.close("simd softmax in place", want, tz.narrow(0, 0, 4), 1e-5);
-        peer();
+        ours = bh -> {
+            kernels.softmax(tz, -1, tz);
+            bh.consume(tz);
+        };
+        // SoftmaxBenchmark#copy
+        yardstick.copy();
+        peer = new TimedCall() {
+            @Override
+            public void run(Blackhole bh) throws Exception {
+                yardstick.copy();
+                bh.consume(yardstick.y);
+            }
+
+            @Override
+            public void close() {
+                yardstick.close();
+            }
+        };
         times = new PairedTimes("softmax in place, " + rows + " rows of " + cols + (warm ? ", warm" : ", cold")
                 + ": simd against the copy yardstick");
     }
 
-    @TearDown(Level.Iteration)
-    public void endIteration(IterationParams params) {
-        times.endIteration(params.getType() == IterationType.MEASUREMENT);
-    }
-
-    @TearDown(Level.Trial)
-    public void tearDown() {
-        times.report();
-        yardstick.close();
-    }
-
-    /** In place; after the first call every row holds probabilities, whose softmax costs the same. */
-    private void ours() {
-        kernels.softmax(tz, -1, tz);
-    }
-
-    /** {@link SoftmaxBenchmark#copy}. */
-    private void peer() throws Exception {
-        yardstick.copy();
-    }
-
-    private long timedOurs() {
-        if (warm) {
-            ours();
-        }
-        long t0 = System.nanoTime();
-        ours();
-        return System.nanoTime() - t0;
-    }
-
-    private long timedPeer() throws Exception {
-        if (warm) {
-            peer();
-        }
-        long t0 = System.nanoTime();
-        peer();
-        return System.nanoTime() - t0;
+    @Override
+    boolean warm() {
+        return warm;
     }
 
     @Benchmark
-    public float[] pair() throws Exception {
-        long ours;
-        long peer;
-        if (times.oursFirst()) {
-            ours = timedOurs();
-            peer = timedPeer();
-        } else {
-            peer = timedPeer();
-            ours = timedOurs();
-        }
-        times.add(ours, peer);
-        return yardstick.y;
+    public void pair(Blackhole bh) throws Exception {
+        timePair(bh);
     }
 }

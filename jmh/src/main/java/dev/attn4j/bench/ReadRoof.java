@@ -23,11 +23,10 @@ final class ReadRoof implements TimedCall {
     private final int threads;
     private final ExecutorService pool;
 
-    /** The roof for a decode over {@code p}'s KV cache: two arrays of as many floats as its K (and its V). */
+    /** The roof for a decode over {@code p}'s KV cache: two arrays of as many floats as its K and its V. */
     static ReadRoof kvCache(AttentionProblem p) {
-        int n = Math.toIntExact(Tensor.count(p.kShape()));
-        float[] k = new float[n];
-        float[] v = new float[n];
+        float[] k = new float[Math.toIntExact(Tensor.count(p.kShape()))];
+        float[] v = new float[Math.toIntExact(Tensor.count(p.vShape()))];
         Arrays.fill(k, 1f);
         Arrays.fill(v, 1f);
         return new ReadRoof(k, v);
