@@ -502,8 +502,8 @@ final class DecodeBlocks {
      * n − n mod {@link #QUARTER_BLOCK} keys in quarters, key i of each quarter at a time ({@link #scores4x4}:
      * sixteen accumulators, each K vector loaded once for four FMAs), then the rest in key order by
      * {@link #scores4x2}. The sixteen sums of each quad leave the kernel as one vector, in the lanes where the
-     * butterfly puts them, into {@code quads} (4·n floats); {@link Transposes#transpose16} then writes them to
-     * the rows L keys at a time. Each sum is {@link #scores}' chain and butterfly, so the bits are {@link #scores}'.
+     * butterfly puts them, into {@code quads} (4·n floats); {@link #quadsToRows} then writes them to the rows
+     * L keys at a time. Each sum is {@link #scores}' chain and butterfly, so the bits are {@link #scores}'.
      *
      * <p>In-process A/B of the GQA decode step against {@link #scores4x2Halves} and the other kernels it
      * replaced (B=1 H=32 KVH=8 Sk=4096, call by call, identical outputs, on the 2-vCPU Zen 4 VM): D = 128
@@ -521,11 +521,19 @@ final class DecodeBlocks {
         int whole = n - n % QUARTER_BLOCK;
         int quarter = whole / 4;
         scores4x4(q, qAt, qStep, k, kAt, kss, d, quarter * kss, quads, quarter);
-        for (int i = 0; i < quarter; i += L) {
-            Transposes.transpose16(quads, i * L, L, sc, sAt + i, sStep, quarter, Transposes.ONES, 0);
-        }
+        quadsToRows(quads, quarter, sc, sAt, sStep);
         if (whole < n) {
             scores4x2(q, qAt, qStep, k, kAt + whole * kss, kss, d, sc, sAt + whole, sStep, n - whole, lanes);
+        }
+    }
+
+    /**
+     * The sums of {@code quarter} quads (row t, quarter u in lane 4·t + u of quad i, at quads[16·i …]) to the
+     * rows: sc[sAt + t·sStep + u·quarter + i], L quads at a time by {@link Transposes#transpose16}.
+     */
+    static void quadsToRows(float[] quads, int quarter, float[] sc, int sAt, int sStep) {
+        for (int i = 0; i < quarter; i += L) {
+            Transposes.transpose16(quads, i * L, L, sc, sAt + i, sStep, quarter, Transposes.ONES, 0);
         }
     }
 

@@ -19,8 +19,8 @@ import jdk.incubator.vector.FloatVector;
  * The decode's kernels of {@link DecodeBlocks} at 512 bits and D = 128 with K and V read straight from a
  * float32 {@link MemorySegment} (an off-heap KV cache), instead of copying each 64-key tile to the heap
  * first: the scores in quarters ({@link #scoresQuarters}) or halves ({@link #scores4x2Halves},
- * {@link #scoresKeys4Halves}, {@link #dot} for an odd last key), the P·V of row pairs and single rows; the same loads, FMAs and reduction tree, in the same
- * order, so the same bits as over heap arrays
+ * {@link #scoresKeys4Halves}, {@link #dot} for an odd last key), the P·V of row pairs and single rows; the
+ * same loads, FMAs and reduction tree, in the same order, so the same bits as over heap arrays
  * ({@code SimdAttentionParityTest.decodeOverAnOffHeapKvCache}). Offsets and strides are in bytes. A cache
  * allocated on 64-byte lines with rows of 512 bytes gets every load line-aligned, which Java cannot promise
  * for a heap array (see {@link HeapAlignment}). Other head dims and species keep the tile copies.
@@ -50,7 +50,6 @@ final class DecodeSegments {
         }
     }
 
-
     /**
      * {@link DecodeBlocks#scoresQuarters} over K in a segment (offsets and strides in bytes): the same quads,
      * transpose and bits; the keys past the last whole block in halves ({@link #scores4x2Halves}, an odd last
@@ -61,9 +60,7 @@ final class DecodeSegments {
         int whole = n - n % DecodeBlocks.QUARTER_BLOCK;
         int quarter = whole / 4;
         scores4x4(q, qAt, qStep, k, kAt, kss, quarter * kss, quads, quarter);
-        for (int i = 0; i < quarter; i += L) {
-            Transposes.transpose16(quads, i * L, L, sc, sAt + i, sStep, quarter, Transposes.ONES, 0);
-        }
+        DecodeBlocks.quadsToRows(quads, quarter, sc, sAt, sStep);
         int rest = n - whole;
         int half = rest / 2;
         long restAt = kAt + whole * kss;
@@ -75,7 +72,10 @@ final class DecodeSegments {
         }
     }
 
-    /** {@link DecodeBlocks}' kernel of the same name; offsets in bytes. */
+    /**
+     * {@link DecodeBlocks}' kernel of the same name at d = 8·L; offsets in bytes. (The same loop and butterfly
+     * written out again: a helper taking the sixteen vectors would box them where C2 leaves it out of line.)
+     */
     private static void scores4x4(float[] q, int qAt, int qStep, MemorySegment k, long kAt, long kss, long quarterStep,
                                   float[] quads, int n) {
         int q1 = qAt + qStep;

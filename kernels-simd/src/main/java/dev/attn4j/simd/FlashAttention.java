@@ -754,15 +754,17 @@ final class FlashAttention {
                                      int span) {
         int d = c.p.headDim();
         boolean kDirect = c.kSeg != null && DecodeSegments.serve(d, c.p.valueDim());
-        if (DecodeBlocks.quarters(d, per, span) && rows == 1 && (c.kSeg == null || kDirect)) {
-            for (int hh = 0; hh < per; hh += 4) {
-                decodeScoresInQuarters(c, ds, b, h0, hh, kLo, span, kDirect);
+        if (DecodeBlocks.quarters(d, per, span)) {
+            if (rows == 1 && (c.kSeg == null || kDirect)) {
+                for (int hh = 0; hh < per; hh += 4) {
+                    decodeScoresInQuarters(c, ds, b, h0, hh, kLo, span, kDirect);
+                }
+                return;
             }
-            return;
-        }
-        if (DecodeBlocks.quarters(d, per, span) && c.kSeg == null) {
-            decodeScoresInQuarterTiles(c, ds, b, h0, per, rows, kLo, span);
-            return;
+            if (c.kSeg == null) {
+                decodeScoresInQuarterTiles(c, ds, b, h0, per, rows, kLo, span);
+                return;
+            }
         }
         if (DecodeBlocks.halves(d, per) && (c.kSeg == null || kDirect)) {
             decodeScoresInHalves(c, ds, b, h0, per, rows, kLo, span, kDirect);
