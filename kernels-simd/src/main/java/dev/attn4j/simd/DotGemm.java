@@ -36,12 +36,15 @@ final class DotGemm {
      * Whether {@link #gemm} takes {@code y = alpha·a·b + bias}: 3 to {@link #MAX_ROWS} rows and the operands of
      * {@link Sgemm#againstWeightRows}.
      */
-    static boolean applies(Tensor a, Tensor b, float beta, Tensor c, Tensor y) {
-        return a.dim(0) > Sgemm.GEMV_ROWS && a.dim(0) <= MAX_ROWS && Sgemm.againstWeightRows(a, b, beta, c, y);
+    static boolean applies(Tensor a, Tensor b, Tensor y) {
+        return a.dim(0) > Sgemm.GEMV_ROWS && a.dim(0) <= MAX_ROWS && Sgemm.againstWeightRows(a, b, y);
     }
 
-    /** y = alpha·a·b + bias where {@link #applies} holds. */
-    static void gemm(float alpha, Tensor a, Tensor b, Tensor bias, Tensor y, Parallel par) {
+    /**
+     * y = alpha·a·b + beta·c + bias where {@link #applies} holds; each element of C is read right before the same
+     * element of y is written, so y may be C.
+     */
+    static void gemm(float alpha, Tensor a, Tensor b, float beta, Tensor c, Tensor bias, Tensor y, Parallel par) {
         int m = a.dim(0);
         int k = a.dim(1);
         int n = b.dim(1);
@@ -54,7 +57,9 @@ final class DotGemm {
         int ldw = (int) b.stride(1);
         int yOff = (int) y.offset();
         int ldy = (int) y.stride(0);
-        float[] biasArr = bias == null ? null : bias.toFloatArray();
+        float[] biasArr = Sgemm.biasArray(bias);
+        Tensor c2 = Sgemm.heapC(c, beta, m, n);
+        Term term = c2 == null ? null : new Term(beta, c2.array(), (int) c2.offset(), (int) c2.stride(0), (int) c2.stride(1));
         par.forEach((n + COLS - 1) / COLS, item -> {
             float[] lanes = LANES.get();
             int n1 = Math.min(n, item * COLS + COLS);
@@ -62,7 +67,7 @@ final class DotGemm {
                 int cols = Math.min(4, n1 - j0);
                 for (int i0 = 0; i0 < m; i0 += 4) {
                     tile(aa, aOff + i0 * lda, lda, Math.min(4, m - i0), ww, wOff + j0 * ldw, ldw, cols, k, alpha,
-                            biasArr, j0, yy, yOff + i0 * ldy + j0, ldy, lanes);
+                            biasArr, term, i0, j0, yy, yOff + i0 * ldy + j0, ldy, lanes);
                 }
             }
         });
@@ -73,7 +78,8 @@ final class DotGemm {
      * r at aAt + r·lda, W row c at wAt + c·ldw, both k long. Missing rows and columns repeat the last one.
      */
     private static void tile(float[] a, int aAt, int lda, int rows, float[] w, int wAt, int ldw, int cols, int k,
-                             float alpha, float[] bias, int j0, float[] y, int yAt, int ldy, float[] lanes) {
+                             float alpha, float[] bias, Term term, int i0, int j0, float[] y, int yAt, int ldy,
+                             float[] lanes) {
         int a0 = aAt;
         int a1 = aAt + Math.min(1, rows - 1) * lda;
         int a2 = aAt + Math.min(2, rows - 1) * lda;
@@ -143,7 +149,8 @@ final class DotGemm {
         c31.intoArray(lanes, 13 * L);
         c32.intoArray(lanes, 14 * L);
         c33.intoArray(lanes, 15 * L);
-        finish(lanes, rows, a, a0, a1, a2, a3, w, w0, w1, w2, w3, bound, k, alpha, bias, j0, cols, y, yAt, ldy);
+        finish(lanes, rows, a, a0, a1, a2, a3, w, w0, w1, w2, w3, bound, k, alpha, bias, term, i0, j0, cols, y, yAt,
+                ldy);
     }
 
     /**
@@ -151,21 +158,25 @@ final class DotGemm {
      * lanes[(4r)·L + LANE0…LANE3], then each row {@link #store}d.
      */
     private static void finish(float[] lanes, int rows, float[] a, int a0, int a1, int a2, int a3, float[] w, int w0,
-                               int w1, int w2, int w3, int bound, int k, float alpha, float[] bias, int j0, int cols,
-                               float[] y, int yAt, int ldy) {
+                               int w1, int w2, int w3, int bound, int k, float alpha, float[] bias, Term term, int i0,
+                               int j0, int cols, float[] y, int yAt, int ldy) {
         for (int r = 0; r < rows; r++) {
             int at = 4 * r * L;
             DecodeBlocks.tree4(FloatVector.fromArray(F, lanes, at), FloatVector.fromArray(F, lanes, at + L),
                     FloatVector.fromArray(F, lanes, at + 2 * L), FloatVector.fromArray(F, lanes, at + 3 * L))
                     .intoArray(lanes, at);
             int ar = r == 0 ? a0 : r == 1 ? a1 : r == 2 ? a2 : a3;
-            store(lanes, at, a, ar, w, w0, w1, w2, w3, bound, k, alpha, bias, j0, cols, y, yAt + r * ldy);
+            store(lanes, at, a, ar, w, w0, w1, w2, w3, bound, k, alpha, bias, term, i0 + r, j0, cols, y, yAt + r * ldy);
         }
     }
 
-    /** One row of a tile: its four tree sums (lanes[at + LANE0…LANE3]), plus the K tail, scaled, plus the bias. */
+    /**
+     * One row (row {@code i} of y) of a tile: its four tree sums (lanes[at + LANE0…LANE3]), plus the K tail,
+     * scaled, plus beta·C, plus the bias (the order of {@link Sgemm}'s epilogue).
+     */
     private static void store(float[] lanes, int at, float[] a, int ar, float[] w, int w0, int w1, int w2, int w3,
-                              int bound, int k, float alpha, float[] bias, int j0, int cols, float[] y, int yAt) {
+                              int bound, int k, float alpha, float[] bias, Term term, int i, int j0, int cols,
+                              float[] y, int yAt) {
         for (int c = 0; c < cols; c++) {
             int wc = c == 0 ? w0 : c == 1 ? w1 : c == 2 ? w2 : w3;
             float s = lanes[at + (c == 0 ? DecodeBlocks.LANE0 : c == 1 ? DecodeBlocks.LANE1 : c == 2 ? DecodeBlocks.LANE2
@@ -174,7 +185,14 @@ final class DotGemm {
                 s = Math.fma(a[ar + e], w[wc + e], s);
             }
             float v = alpha * s;
+            if (term != null) {
+                v += term.beta * term.c[term.off + i * term.ld0 + (j0 + c) * term.ld1];
+            }
             y[yAt + c] = bias == null ? v : v + bias[j0 + c];
         }
+    }
+
+    /** beta·C: C's elements at c[off + i·ld0 + j·ld1] (a broadcast axis has stride 0). */
+    private record Term(float beta, float[] c, int off, int ld0, int ld1) {
     }
 }

@@ -25,6 +25,9 @@ final class Parallel {
         this.parallelism = parallelism;
     }
 
+    /** One thread, the caller's: for calls too small to be worth handing to the pool. */
+    static final Parallel SERIAL = new Parallel(null, 1);
+
     /**
      * The shared default: daemon threads for every core but the caller's, created once, spinning briefly
      * between calls ({@link SpinningExecutor}).

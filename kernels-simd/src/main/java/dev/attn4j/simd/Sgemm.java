@@ -45,95 +45,180 @@ final class Sgemm {
     private Sgemm() {
     }
 
-    /** Rows of A at or below which a product with a transposed row-major B runs as dot products, unpacked. */
+    /** Rows of A at or below which a product runs unpacked, row by row ({@link #gemv}, {@link #gemvRows}). */
     static final int GEMV_ROWS = 2;
+    /** Columns of y per work item of {@link #gemv}: 32 rows of W, read by one thread. */
+    private static final int GEMV_COLS = 32;
+    /** Columns of y per work item of {@link #gemvRows}: four vectors, four FMA chains per row of B. */
+    private static final int AXPY_COLS = 4 * L;
+    /**
+     * Multiply-adds below which the unpacked paths run on the calling thread: handing items to the pool and
+     * waiting for them costs microseconds, more than such a product (a head's decode-step matmul, 64 × 128).
+     */
+    private static final long INLINE_MACS = 1 << 16;
+    private static final ThreadBuffer SUMS = new ThreadBuffer();
+    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[L]);
 
     /**
      * {@link #gemm(float, Tensor, Tensor, float, Tensor, Tensor, Tensor, Parallel, GemmConfig)} with the tuned
-     * blocking, or for a few rows against a weight stored as rows ({@link #againstWeightRows}) dot products
-     * without packing: {@link #gemv} for one or two rows (a decode step), {@link DotGemm} up to
-     * {@link DotGemm#MAX_ROWS} (packing B would cost as much as the product).
+     * blocking, or, for a few rows, without packing B (packing would cost as much as the product): against a
+     * weight stored as rows ({@link #againstWeightRows}) as dot products, {@link #gemv} for one or two rows (a
+     * decode step), {@link DotGemm} up to {@link DotGemm#MAX_ROWS}; against a row-major B, one or two rows as
+     * sums of B's rows ({@link #gemvRows}).
      */
     static void gemm(float alpha, Tensor a, Tensor b, float beta, Tensor c, Tensor bias, Tensor y, Parallel par) {
-        if (gemvApplies(a, b, beta, c, y)) {
-            gemv(alpha, a, b, bias, y, par);
+        if (gemvApplies(a, b, y)) {
+            gemv(alpha, a, b, beta, c, bias, y, par);
             return;
         }
-        if (DotGemm.applies(a, b, beta, c, y)) {
-            DotGemm.gemm(alpha, a, b, bias, y, par);
+        if (DotGemm.applies(a, b, y)) {
+            DotGemm.gemm(alpha, a, b, beta, c, bias, y, par);
+            return;
+        }
+        if (gemvRowsApplies(a, b, y)) {
+            gemvRows(alpha, a, b, beta, c, bias, y, par);
             return;
         }
         gemm(alpha, a, b, beta, c, bias, y, par, SimdTuning.gemm(a.dim(0), b.dim(1), a.dim(1)));
     }
 
-    static boolean gemvApplies(Tensor a, Tensor b, float beta, Tensor c, Tensor y) {
-        return a.dim(0) <= GEMV_ROWS && againstWeightRows(a, b, beta, c, y);
+    static boolean gemvApplies(Tensor a, Tensor b, Tensor y) {
+        return a.dim(0) <= GEMV_ROWS && againstWeightRows(a, b, y);
     }
 
     /**
-     * Whether y = alpha·a·b + bias can run as dot products of a's rows with b's columns (W's rows): at least one
-     * row and one column, K at least one vector, heap operands with a's rows, b's columns and y's rows
-     * contiguous, no C term.
+     * Whether y = alpha·a·b + beta·c + bias can run as dot products of a's rows with b's columns (W's rows): at
+     * least one row and one column, K at least one vector, heap operands with a's rows, b's columns and y's
+     * rows contiguous. C, if any, is read by the epilogue, element by element before y's is written, so y may
+     * be C (a residual added in place).
      */
-    static boolean againstWeightRows(Tensor a, Tensor b, float beta, Tensor c, Tensor y) {
+    static boolean againstWeightRows(Tensor a, Tensor b, Tensor y) {
         return a.dim(0) >= 1 && b.dim(1) >= 1 && a.dim(1) >= L
                 && a.array() != null && a.stride(1) == 1
                 && b.array() != null && b.stride(0) == 1
-                && y.array() != null && y.stride(1) == 1
-                && (c == null || beta == 0f);
+                && y.array() != null && y.stride(1) == 1;
+    }
+
+    /** Whether {@link #gemvRows} takes the product: one or two rows of a on the heap, B's rows contiguous. */
+    static boolean gemvRowsApplies(Tensor a, Tensor b, Tensor y) {
+        return a.dim(0) >= 1 && a.dim(0) <= GEMV_ROWS && a.dim(1) >= 1 && b.dim(1) >= 1
+                && a.array() != null && b.array() != null && b.stride(1) == 1 && y.array() != null;
+    }
+
+    /** The bias as an array indexed by column: the tensor's own when it is one, else a copy. */
+    static float[] biasArray(Tensor bias) {
+        if (bias == null) {
+            return null;
+        }
+        return bias.array() != null && bias.offset() == 0 && bias.stride(0) == 1 ? bias.array() : bias.toFloatArray();
+    }
+
+    /** C broadcast to [m, n] on the heap, or null when there is no C term. */
+    static Tensor heapC(Tensor c, float beta, int m, int n) {
+        return c == null || beta == 0f ? null : Copies.heapBroadcast(c.broadcastTo(m, n));
     }
 
     /**
-     * y[r, n] = alpha·Σ_k a[r, k]·b[k, n] + bias[n] where b's columns are contiguous (b = Wᵀ of a row-major W):
-     * one vector dot product per output, W streamed once, columns split into items; each output is summed by
-     * one thread in a fixed order, so the result does not depend on the thread count.
+     * y[r, n] = alpha·Σ_k a[r, k]·b[k, n] + beta·c[r, n] + bias[n] where b's columns are contiguous (b = Wᵀ of a
+     * row-major W): W streamed once, in items of {@link #GEMV_COLS} rows; each row of a against four W rows at a
+     * time ({@link DecodeBlocks#scoresKeys4}: one load of a for four FMA chains, one tree for four sums), the
+     * sums then through {@link #epilogue}. Each output is summed by one thread in a fixed order, so the result
+     * does not depend on the thread count.
      */
-    static void gemv(float alpha, Tensor a, Tensor b, Tensor bias, Tensor y, Parallel par) {
+    static void gemv(float alpha, Tensor a, Tensor b, float beta, Tensor c, Tensor bias, Tensor y, Parallel par) {
+        int m = a.dim(0);
+        int k = a.dim(1);
+        int n = b.dim(1);
+        float[] aa = a.array();
+        float[] ww = b.array();
+        int aOff = (int) a.offset();
+        int lda = (int) a.stride(0);
+        int wOff = (int) b.offset();
+        int ldw = (int) b.stride(1);
+        Tensor c2 = heapC(c, beta, m, n);
+        float[] biasArr = biasArray(bias);
+        Parallel run = (long) m * n * k < INLINE_MACS ? Parallel.SERIAL : par;
+        run.forEach((n + GEMV_COLS - 1) / GEMV_COLS, item -> {
+            int n0 = item * GEMV_COLS;
+            int cols = Math.min(GEMV_COLS, n - n0);
+            float[] sums = SUMS.get(m * GEMV_COLS);
+            float[] lanes = LANES.get();
+            for (int r = 0; r < m; r++) {
+                DecodeBlocks.scoresKeys4(aa, aOff + r * lda, ww, wOff + n0 * ldw, ldw, k, sums, r * GEMV_COLS, cols,
+                        lanes);
+            }
+            epilogue(alpha, beta, c2, biasArr, y, sums, 0, GEMV_COLS, 0, m, n0, n0 + cols);
+        });
+    }
+
+    /**
+     * y[r, :] = alpha·Σ_k a[r, k]·b[k, :] + beta·c[r, :] + bias for one or two rows of a against a row-major b
+     * ({@code gemm}'s B, a head's keys or values in a matmul): each item sums {@link #AXPY_COLS} columns over
+     * all of b's rows, four vector accumulators in registers (the last item's columns masked), in k order; the
+     * sums then through {@link #epilogue}. No packing, and no thread switch for a small product.
+     */
+    static void gemvRows(float alpha, Tensor a, Tensor b, float beta, Tensor c, Tensor bias, Tensor y, Parallel par) {
         int m = a.dim(0);
         int k = a.dim(1);
         int n = b.dim(1);
         float[] aa = a.array();
         float[] bb = b.array();
-        float[] yy = y.array();
         int aOff = (int) a.offset();
-        int aRow = (int) a.stride(0);
+        long lda = a.stride(0);
+        long ldk = a.stride(1);
         int bOff = (int) b.offset();
-        int bCol = (int) b.stride(1);
-        int yOff = (int) y.offset();
-        int yRow = (int) y.stride(0);
-        float[] biasArr = bias == null ? null : bias.toFloatArray();
-        int block = 32;
-        par.forEach((n + block - 1) / block, item -> {
-            float[] lanes = new float[L];
-            int n0 = item * block;
-            int n1 = Math.min(n, n0 + block);
+        int ldb = (int) b.stride(0);
+        Tensor c2 = heapC(c, beta, m, n);
+        float[] biasArr = biasArray(bias);
+        Parallel run = (long) m * n * k < INLINE_MACS ? Parallel.SERIAL : par;
+        run.forEach((n + AXPY_COLS - 1) / AXPY_COLS, item -> {
+            int n0 = item * AXPY_COLS;
+            int cols = Math.min(AXPY_COLS, n - n0);
+            float[] sums = SUMS.get(m * AXPY_COLS);
             for (int r = 0; r < m; r++) {
-                int ar = aOff + r * aRow;
-                for (int col = n0; col < n1; col++) {
-                    int bc = bOff + col * bCol;
-                    FloatVector acc0 = FloatVector.zero(F);
-                    FloatVector acc1 = FloatVector.zero(F);
-                    int kk = 0;
-                    for (; kk <= k - 2 * L; kk += 2 * L) {
-                        acc0 = FloatVector.fromArray(F, aa, ar + kk).fma(FloatVector.fromArray(F, bb, bc + kk), acc0);
-                        acc1 = FloatVector.fromArray(F, aa, ar + kk + L).fma(FloatVector.fromArray(F, bb, bc + kk + L), acc1);
-                    }
-                    for (; kk <= k - L; kk += L) {
-                        acc0 = FloatVector.fromArray(F, aa, ar + kk).fma(FloatVector.fromArray(F, bb, bc + kk), acc0);
-                    }
-                    acc0.add(acc1).intoArray(lanes, 0);
-                    float s = VMath.sumLanes(lanes);
-                    for (; kk < k; kk++) {
-                        s = Math.fma(aa[ar + kk], bb[bc + kk], s);
-                    }
-                    float v = alpha * s;
-                    if (biasArr != null) {
-                        v += biasArr[col];
-                    }
-                    yy[yOff + r * yRow + col] = v;
-                }
+                axpyRows(aa, (int) (aOff + r * lda), (int) ldk, bb, bOff + n0, ldb, k, cols, sums, r * AXPY_COLS);
             }
+            epilogue(alpha, beta, c2, biasArr, y, sums, 0, AXPY_COLS, 0, m, n0, n0 + cols);
         });
+    }
+
+    /**
+     * sums[sAt + j] = Σ_i a[aAt + i·ak]·b[bAt + i·ldb + j] for j &lt; cols (≤ 4·L), i &lt; k in order: four
+     * vector accumulators, lanes past cols masked off (never read from b).
+     */
+    private static void axpyRows(float[] a, int aAt, int ak, float[] b, int bAt, int ldb, int k, int cols,
+                                 float[] sums, int sAt) {
+        var m0 = F.indexInRange(0, cols);
+        var m1 = F.indexInRange(L, cols);
+        var m2 = F.indexInRange(2 * L, cols);
+        var m3 = F.indexInRange(3 * L, cols);
+        FloatVector s0 = FloatVector.zero(F);
+        FloatVector s1 = s0;
+        FloatVector s2 = s0;
+        FloatVector s3 = s0;
+        if (cols == 4 * L) {
+            for (int i = 0; i < k; i++) {
+                FloatVector x = FloatVector.broadcast(F, a[aAt + i * ak]);
+                int at = bAt + i * ldb;
+                s0 = FloatVector.fromArray(F, b, at).fma(x, s0);
+                s1 = FloatVector.fromArray(F, b, at + L).fma(x, s1);
+                s2 = FloatVector.fromArray(F, b, at + 2 * L).fma(x, s2);
+                s3 = FloatVector.fromArray(F, b, at + 3 * L).fma(x, s3);
+            }
+        } else {
+            for (int i = 0; i < k; i++) {
+                FloatVector x = FloatVector.broadcast(F, a[aAt + i * ak]);
+                int at = bAt + i * ldb;
+                s0 = FloatVector.fromArray(F, b, at, m0).fma(x, s0);
+                s1 = FloatVector.fromArray(F, b, at + L, m1).fma(x, s1);
+                s2 = FloatVector.fromArray(F, b, at + 2 * L, m2).fma(x, s2);
+                s3 = FloatVector.fromArray(F, b, at + 3 * L, m3).fma(x, s3);
+            }
+        }
+        s0.intoArray(sums, sAt);
+        s1.intoArray(sums, sAt + L);
+        s2.intoArray(sums, sAt + 2 * L);
+        s3.intoArray(sums, sAt + 3 * L);
     }
 
     /**

@@ -172,7 +172,7 @@ class SimdGemmParityTest {
                         java.util.Arrays.fill(buf, 7f);
                         Tensor y = Tensor.of(buf, m + 2, n + 3).narrow(0, 1, m).narrow(1, 1, n);
                         String what = "linear " + m + "x" + n + "x" + k;
-                        assertTrue(DotGemm.applies(x, w.permute(1, 0), 0f, null, y), what + " takes DotGemm");
+                        assertTrue(DotGemm.applies(x, w.permute(1, 0), y), what + " takes DotGemm");
                         one.linear(x, w, bias, y);
                         assertClose(what, want, y, tol(k));
                         for (int i = 0; i < m + 2; i++) {
@@ -195,6 +195,66 @@ class SimdGemmParityTest {
                         REFERENCE.gemm(0.5f, x, w.permute(1, 0), 0f, null, wantHalf);
                         SIMD.gemm(0.5f, x, w.permute(1, 0), 0f, null, gotHalf);
                         assertClose("gemm alpha 0.5 " + m + "x" + n + "x" + k, wantHalf, gotHalf, tol(k));
+                    }
+                }
+            }
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    /**
+     * The unpacked paths of a few rows with a C term (linearResidual's residual, gemm's beta·C): against W's rows
+     * (gemv for 1–2 rows, DotGemm for 3–8) and against a row-major B (gemvRows for 1–2 rows), C full, broadcast
+     * along rows or columns, and y = C in place; each checked to take its path, against the oracle, and with the
+     * same bits on one thread and three.
+     */
+    @Test
+    void fewRowsWithCTerm() {
+        Random rnd = new Random(SEED + 25);
+        int l = Vec.L;
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            Kernels one = Kernels.of(new SimdBackend(Vec.BITS, new Parallel(null, 1)));
+            Kernels three = Kernels.of(new SimdBackend(Vec.BITS, new Parallel(pool, 3)));
+            for (int m : new int[] {1, 2, 3, 5}) {
+                for (int n : new int[] {1, 5, 4 * l - 1, 4 * l + 3, 300}) {
+                    for (int k : new int[] {1, l, l + 3, 257}) {
+                        String what = m + "x" + n + "x" + k;
+                        Tensor x = Tensor.of(randn(rnd, m * k, 1f), m, k);
+                        Tensor w = Tensor.of(randn(rnd, n * k, 1f), n, k);
+                        Tensor bias = Tensor.of(randn(rnd, n, 1f), n);
+                        Tensor residual = Tensor.of(randn(rnd, m * n, 1f), m, n);
+                        if (k >= l) {
+                            assertTrue(m <= Sgemm.GEMV_ROWS ? Sgemm.gemvApplies(x, w.permute(1, 0), residual)
+                                    : DotGemm.applies(x, w.permute(1, 0), residual), what + " runs unpacked");
+                        }
+                        Tensor want = Tensor.zeros(m, n);
+                        REFERENCE.linearResidual(x, w, bias, residual, want);
+                        Tensor got = Tensor.zeros(m, n);
+                        one.linearResidual(x, w, bias, residual, got);
+                        assertClose("linearResidual " + what, want, got, tol(k));
+                        Tensor got3 = Tensor.zeros(m, n);
+                        three.linearResidual(x, w, bias, residual, got3);
+                        assertArrayEquals(got.toFloatArray(), got3.toFloatArray(), what + ": one thread and three");
+                        Tensor inPlace = Tensor.of(residual.toFloatArray(), m, n);
+                        one.linearResidual(x, w, bias, inPlace, inPlace);
+                        assertArrayEquals(got.toFloatArray(), inPlace.toFloatArray(), what + ": y = residual in place");
+                        // gemm against a row-major B [k, n], C broadcast along rows, then along columns
+                        Tensor b = Tensor.of(randn(rnd, k * n, 1f), k, n);
+                        if (m <= Sgemm.GEMV_ROWS) {
+                            assertTrue(Sgemm.gemvRowsApplies(x, b, got), what + " runs as sums of B's rows");
+                        }
+                        for (Tensor c : new Tensor[] {Tensor.of(randn(rnd, n, 1f), n), Tensor.of(randn(rnd, m, 1f), m, 1)}) {
+                            Tensor wantG = Tensor.zeros(m, n);
+                            REFERENCE.gemm(0.5f, x, b, 2f, c, wantG);
+                            Tensor gotG = Tensor.zeros(m, n);
+                            one.gemm(0.5f, x, b, 2f, c, gotG);
+                            assertClose("gemm " + what, wantG, gotG, tol(k));
+                            Tensor gotG3 = Tensor.zeros(m, n);
+                            three.gemm(0.5f, x, b, 2f, c, gotG3);
+                            assertArrayEquals(gotG.toFloatArray(), gotG3.toFloatArray(), "gemm " + what + ": one thread and three");
+                        }
                     }
                 }
             }
