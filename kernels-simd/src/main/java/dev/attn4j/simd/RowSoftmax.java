@@ -6,6 +6,7 @@ import static dev.attn4j.simd.Vec.L;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 /**
@@ -165,10 +166,78 @@ final class RowSoftmax {
         if (hi == lo) {
             return;
         }
+        if (softmax && softcap == 0f && bias == null && scale > 0f && scale < Float.POSITIVE_INFINITY
+                && scaledSoftmax(a, off + lo, hi - lo, scale)) {
+            return;
+        }
         transform(a, off + lo, hi - lo, scale, softcap, bias, bias == null ? 0 : biasOff + lo);
         if (softmax) {
             softmax(a, off + lo, hi - lo);
         }
+    }
+
+    /**
+     * a ← softmax(scale·a) over a[off, off + n) for a positive finite scale, in three passes instead of
+     * {@link #maskedRow}'s four (scale·x, max, e^(x − max), 1/sum): the max of x, since scaling by a positive
+     * float keeps the order, then e^(scale·x − scale·max) as one FMA of x with scale·log₂e (as {@link #pipelined}
+     * makes its exponent: the rounding of scale·max·log₂e is common to the row and cancels in the
+     * normalization), then the multiply by 1/sum; the last partial vector of every pass masked, where the
+     * scalar tail took a float64 exponential per element (a causal mask's rows, of every length, spent most
+     * of their time there). Returns false, with the row untouched, when its max is −∞ or NaN (all masked,
+     * or a NaN to propagate): the general path handles those.
+     */
+    static boolean scaledSoftmax(float[] a, int off, int n, float scale) {
+        int bound = F.loopBound(n);
+        FloatVector m0 = FloatVector.broadcast(F, NEG_INF);
+        int i = 0;
+        for (; i < bound; i += L) {
+            m0 = VMath.max(m0, FloatVector.fromArray(F, a, off + i));
+        }
+        if (i < n) {
+            VectorMask<Float> t = F.indexInRange(i, n);
+            m0 = VMath.max(m0, FloatVector.broadcast(F, NEG_INF).blend(FloatVector.fromArray(F, a, off + i, t), t));
+        }
+        float max = m0.reduceLanes(VectorOperators.MAX);
+        if (max == NEG_INF || Float.isNaN(max)) {
+            return false;
+        }
+        float c = scale * VMath.LOG2E;
+        float maxL = (float) (max * (double) c);
+        float inv = 1f / expScaled(a, off, n, c, maxL);
+        for (i = 0; i < bound; i += L) {
+            FloatVector.fromArray(F, a, off + i).mul(inv).intoArray(a, off + i);
+        }
+        if (i < n) {
+            VectorMask<Float> t = F.indexInRange(i, n);
+            FloatVector.fromArray(F, a, off + i, t).mul(inv).intoArray(a, off + i, t);
+        }
+        return true;
+    }
+
+    /** a ← 2^(a·c − maxL) over a[off, off + n), the last partial vector masked; returns the sum (lanes in order). */
+    private static float expScaled(float[] a, int off, int n, float c, float maxL) {
+        int bound = F.loopBound(n);
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        for (; i < bound; i += L) {
+            FloatVector e = VMath.exp2(FloatVector.fromArray(F, a, off + i).fma(c, -maxL));
+            e.intoArray(a, off + i);
+            acc = acc.add(e);
+        }
+        if (i < n) {
+            // its exponential in a method of its own: one exp2 call site per method (C2's inlining budget)
+            expScaledTail(a, off + i, n - i, c, maxL);
+            acc = acc.add(FloatVector.fromArray(F, a, off + i, F.indexInRange(0, n - i)));
+        }
+        float[] lanes = VMath.lanes();
+        acc.intoArray(lanes, 0);
+        return VMath.sumLanes(lanes);
+    }
+
+    /** a ← 2^(a·c − maxL) over the first {@code rest} (&lt; L) lanes at a[at], the others neither read nor written. */
+    private static void expScaledTail(float[] a, int at, int rest, float c, float maxL) {
+        VectorMask<Float> t = F.indexInRange(0, rest);
+        VMath.exp2(FloatVector.fromArray(F, a, at, t).fma(c, -maxL)).intoArray(a, at, t);
     }
 
     /** x ← softcap(scale·x) + bias, in place. */

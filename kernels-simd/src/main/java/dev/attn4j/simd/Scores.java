@@ -13,6 +13,20 @@ import dev.attn4j.api.Tensor;
  */
 final class Scores {
     private static final int ROW_CHUNK = 16;
+    /**
+     * Query rows at or below which a tile's scores are dot products row by row ({@link #fewRows}): the transposed
+     * tile computes {@link FlashAttention#BQ} rows whatever the tile holds (32 at 512 bits), so a decode step's
+     * one row paid 32 rows' work (12 heads × 128 keys, D = 64: 42.6 µs, 2× the float64 reference).
+     */
+    static final int FEW_ROWS = 8;
+    /**
+     * Below these sizes a call runs on the calling thread: handing items to the pool and waiting for the last
+     * costs microseconds, as much as the work (a decode step's 12 heads × 128 keys).
+     */
+    private static final long INLINE_MACS = 1 << 16;
+    private static final long INLINE_ELEMENTS = 1 << 14;
+    private static final ThreadLocal<float[]> ROW_Q = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[Vec.L]);
     private static final ThreadLocal<float[][]> ROWS = ThreadLocal.withInitial(() -> new float[2][0]);
 
     private Scores() {
@@ -49,7 +63,8 @@ final class Scores {
         float[] qa = q.array();
         float[] ka = k.array();
         float[] sa = FlashAttention.fast(scores) ? scores.array() : null;
-        par.forEach(p.batch() * p.heads() * qTiles, idx -> {
+        Parallel run = (long) p.batch() * p.heads() * p.seqQ() * sk * d < INLINE_MACS ? Parallel.SERIAL : par;
+        run.forEach(p.batch() * p.heads() * qTiles, idx -> {
             int b = idx / qTiles / p.heads();
             int h = idx / qTiles % p.heads();
             int i0 = idx % qTiles * bq;
@@ -57,7 +72,7 @@ final class Scores {
             FlashAttention.Scratch s = FlashAttention.scratch(d, 1, bk);
             float[] qt = s.qt;
             int qBase = (int) (q.offset() + b * q.stride(0) + h * q.stride(1));
-            for (int r = 0; r < bq; r++) {
+            for (int r = 0; rows > FEW_ROWS && r < bq; r++) {
                 for (int e = 0; e < d; e++) {
                     qt[e * bq + r] = r < rows ? qa[(int) (qBase + (i0 + r) * q.stride(2)) + e] * p.scale() : 0f;
                 }
@@ -70,7 +85,11 @@ final class Scores {
             long s0 = scores.offset() + b * scores.stride(0) + h * scores.stride(1);
             long s2 = scores.stride(2);
             long s3 = scores.stride(3);
-            for (int j0 = 0; j0 < sk; j0 += bk) {
+            if (rows <= FEW_ROWS) {
+                fewRows(qa, qBase + i0 * (int) q.stride(2), (int) q.stride(2), p.scale(), rows, ka, kBase, kss, d, sk,
+                        scores, sa, s0 + i0 * s2, s2, s3, row);
+            }
+            for (int j0 = 0; rows > FEW_ROWS && j0 < sk; j0 += bk) {
                 int nk = Math.min(bk, sk - j0);
                 MicroKernels.rowsA(ka, kBase + j0 * kss, kss, qt, 0, d, s.st, 0, bq, nk, false);
                 for (int r = 0; r < rows; r++) {
@@ -103,6 +122,36 @@ final class Scores {
         });
     }
 
+    /**
+     * The scores of {@code rows} (≤ {@link #FEW_ROWS}) query rows, row r's query at qAt + r·qStep: the row
+     * scaled into a per-thread buffer, then its dot products with every key, four keys at a time
+     * ({@link DecodeBlocks#scoresKeys4}), straight into the scores when their keys are contiguous, else
+     * through {@code tmp}.
+     */
+    private static void fewRows(float[] qa, int qAt, int qStep, float scale, int rows, float[] ka, int kBase, int kss,
+                                int d, int sk, Tensor scores, float[] sa, long at, long s2, long s3, float[] tmp) {
+        float[] lanes = LANES.get();
+        float[] qrow = ROW_Q.get();
+        if (qrow.length < d) {
+            qrow = new float[d];
+            ROW_Q.set(qrow);
+        }
+        for (int r = 0; r < rows; r++) {
+            for (int e = 0; e < d; e++) {
+                qrow[e] = qa[qAt + r * qStep + e] * scale;
+            }
+            long rowAt = at + r * s2;
+            if (sa != null) {
+                DecodeBlocks.scoresKeys4(qrow, 0, ka, kBase, kss, d, sa, (int) rowAt, sk, lanes);
+            } else {
+                DecodeBlocks.scoresKeys4(qrow, 0, ka, kBase, kss, d, tmp, 0, sk, lanes);
+                for (int j = 0; j < sk; j++) {
+                    scores.setFloat(rowAt + j * s3, tmp[j]);
+                }
+            }
+        }
+    }
+
     static void maskedSoftmax(AttentionProblem p, Mask mask, Tensor scores, Parallel par) {
         if (scores.array() == null) {
             Tensor tmp = Copies.heap(scores);
@@ -115,7 +164,8 @@ final class Scores {
         int sk = p.seqK();
         int chunks = (p.seqQ() + ROW_CHUNK - 1) / ROW_CHUNK;
         float[] sa = FlashAttention.fast(scores) ? scores.array() : null;
-        par.forEach(p.batch() * p.heads() * chunks, idx -> {
+        Parallel run = (long) p.batch() * p.heads() * p.seqQ() * sk < INLINE_ELEMENTS ? Parallel.SERIAL : par;
+        run.forEach(p.batch() * p.heads() * chunks, idx -> {
             int b = idx / chunks / p.heads();
             int h = idx / chunks % p.heads();
             int i0 = idx % chunks * ROW_CHUNK;

@@ -110,4 +110,40 @@ class RowSoftmaxTest {
             check("softmax row by row n=" + n, x, one, rows.length, n);
         }
     }
+
+    /**
+     * The masked row's three-pass path (positive scale, no softcap or bias, last vector masked) on every length
+     * from 1 to 3·L + 1 and on the special rows: against the reference's softmax of the scaled row (scale a power
+     * of two, so the float scaling is exact), keys outside [kb, ke) zero, nothing written past the row.
+     */
+    @Test
+    void scaledMaskedRowsMatchTheReference() {
+        for (int n = 1; n <= 3 * L + 1; n++) {
+            float[][] rows = n >= 3 ? rows(n) : new float[][] {rows(3)[0]};
+            for (int r = 0; r < rows.length; r++) {
+                for (float scale : new float[] {1f, 0.125f}) {
+                    float[] row = Arrays.copyOf(rows[r], n);
+                    int kb = n > 4 ? 1 : 0;
+                    int ke = n > 4 ? n - 1 : n;
+                    float[] buf = new float[n + 2];
+                    Arrays.fill(buf, 5f);
+                    System.arraycopy(row, 0, buf, 1, n);
+                    RowSoftmax.maskedRow(buf, 1, n, kb, ke, scale, 0f, null, 0, true);
+                    assertEquals(5f, buf[0], "before the row");
+                    assertEquals(5f, buf[n + 1], "past the row");
+                    float[] inside = new float[ke - kb];
+                    for (int j = kb; j < ke; j++) {
+                        inside[j - kb] = row[j] * scale;
+                    }
+                    float[] got = Arrays.copyOfRange(buf, 1 + kb, 1 + ke);
+                    check("masked row " + r + " n=" + n + " scale " + scale, inside, got, 1, ke - kb);
+                    for (int j = 0; j < n; j++) {
+                        if (j < kb || j >= ke) {
+                            assertEquals(0f, buf[1 + j], "masked key " + j + " of row " + r + " n=" + n);
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
