@@ -183,8 +183,9 @@ final class RowSoftmax {
      * makes its exponent: the rounding of scale·max·log₂e is common to the row and cancels in the
      * normalization), then the multiply by 1/sum; the last partial vector of every pass masked, where the
      * scalar tail took a float64 exponential per element (a causal mask's rows, of every length, spent most
-     * of their time there). In-process A/B of maskedSoftmax (12 heads, S × S, causal) call by call on the Zen 4
-     * VM: S = 128 1.27–1.38×, S = 512 1.39–1.40×, results within 1e-7. Returns false, with the row untouched,
+     * of their time there). In-process A/B of maskedSoftmax (12 heads, S × S, causal) against the four passes,
+     * call by call on the Zen 4 VM (the other core busy): S = 128 1.62–1.64×, S = 512 1.54–1.85×, results within
+     * 1e-7. Returns false, with the row untouched,
      * when its max is −∞ or NaN (all masked, or a NaN to propagate): the general path handles those.
      */
     static boolean scaledSoftmax(float[] a, int off, int n, float scale) {
@@ -204,41 +205,41 @@ final class RowSoftmax {
         }
         float c = scale * VMath.LOG2E;
         float maxL = (float) (max * (double) c);
-        float inv = 1f / expScaled(a, off, n, c, maxL);
-        for (i = 0; i < bound; i += L) {
-            FloatVector.fromArray(F, a, off + i).mul(inv).intoArray(a, off + i);
+        float sum = expScaled(a, off, bound, c, maxL);
+        if (bound == n) {
+            scaleWhole(a, off, bound, 1f / sum);
+            return true;
         }
-        if (i < n) {
-            VectorMask<Float> t = F.indexInRange(i, n);
-            FloatVector.fromArray(F, a, off + i, t).mul(inv).intoArray(a, off + i, t);
-        }
+        // the last partial vector stays in a register until it is stored scaled: a masked store read back by the
+        // next pass waited for the store to complete (no forwarding), ≈ 45 % of the samples at S = 128
+        VectorMask<Float> t = F.indexInRange(bound, n);
+        FloatVector e = VMath.exp2(FloatVector.fromArray(F, a, off + bound, t).fma(c, -maxL)).blend(0f, t.not());
+        float inv = 1f / (sum + DecodeBlocks.tree1(e));
+        scaleWhole(a, off, bound, inv);
+        e.mul(inv).intoArray(a, off + bound, t);
         return true;
     }
 
+    /** a[off, off + n) ·= inv, n a multiple of L. */
+    private static void scaleWhole(float[] a, int off, int n, float inv) {
+        for (int i = 0; i < n; i += L) {
+            FloatVector.fromArray(F, a, off + i).mul(inv).intoArray(a, off + i);
+        }
+    }
+
     /**
-     * a ← 2^(a·c − maxL) over a[off, off + n), the last partial vector masked and added to the sum as it is (its
-     * store read back, as a tail of its own method did, stalled on the forwarding of a masked store: 1.08–1.12×
-     * at S = 128, in-process A/B); returns the sum (lanes in order). Two exp2 call sites, in a method this small
-     * still within C2's inlining budget (no allocation, the A/B's speed).
+     * a ← 2^(a·c − maxL) over a[off, off + n), n a multiple of L; returns the sum, reduced in registers
+     * ({@link DecodeBlocks#tree1}: a fixed order, so the same bits in every JIT tier, and no vector stored to a
+     * buffer and read back as scalars, which stalled on the forwarding).
      */
     private static float expScaled(float[] a, int off, int n, float c, float maxL) {
-        int bound = F.loopBound(n);
         FloatVector acc = FloatVector.zero(F);
-        int i = 0;
-        for (; i < bound; i += L) {
+        for (int i = 0; i < n; i += L) {
             FloatVector e = VMath.exp2(FloatVector.fromArray(F, a, off + i).fma(c, -maxL));
             e.intoArray(a, off + i);
             acc = acc.add(e);
         }
-        if (i < n) {
-            VectorMask<Float> t = F.indexInRange(i, n);
-            FloatVector e = VMath.exp2(FloatVector.fromArray(F, a, off + i, t).fma(c, -maxL));
-            e.intoArray(a, off + i, t);
-            acc = acc.add(e, t);
-        }
-        float[] lanes = VMath.lanes();
-        acc.intoArray(lanes, 0);
-        return VMath.sumLanes(lanes);
+        return DecodeBlocks.tree1(acc);
     }
 
     /** x ← softcap(scale·x) + bias, in place. */
