@@ -137,6 +137,93 @@ final class DecodeBlocks {
         }
     }
 
+    /** Whether {@link #scores16} serves dot products of length d: 512-bit vectors (sixteen sums fill one), d whole vectors. */
+    static boolean sixteens(int d) {
+        return L == 16 && d > 0 && d % L == 0;
+    }
+
+    /**
+     * sums[sAt + c] = x·w_c for sixteen consecutive rows w_c at wAt + c·ldw, c &lt; 16 ({@link #sixteens}(k)):
+     * sixteen FMA chains, each x vector loaded once for all of them, and the sixteen sums leave as one vector
+     * store through {@link #scoresQuarters}' butterfly (accumulator 4t + u to lane 4t + u), where four rows at a
+     * time ({@link #scoresKeys4}) loaded x for every four FMAs and read each four sums back from a buffer as
+     * scalars. Each lane's additions are {@link #tree1}'s, so the sums are every one-row kernel's bits. For a
+     * decode's K read in two halves (two streams) this kernel, eight keys of each, lost (0.87× the MHA layer's
+     * step, 0.58–0.75× at H = KVH = 32): it stored each half's eight sums by a masked store.
+     */
+    static void scores16(float[] x, int xAt, float[] w, int wAt, int ldw, int k, float[] sums, int sAt) {
+        int w1 = wAt + ldw;
+        int w2 = w1 + ldw;
+        int w3 = w2 + ldw;
+        int w4 = w3 + ldw;
+        int w5 = w4 + ldw;
+        int w6 = w5 + ldw;
+        int w7 = w6 + ldw;
+        int w8 = w7 + ldw;
+        int w9 = w8 + ldw;
+        int w10 = w9 + ldw;
+        int w11 = w10 + ldw;
+        int w12 = w11 + ldw;
+        int w13 = w12 + ldw;
+        int w14 = w13 + ldw;
+        int w15 = w14 + ldw;
+        FloatVector a00 = FloatVector.zero(F);
+        FloatVector a01 = a00;
+        FloatVector a02 = a00;
+        FloatVector a03 = a00;
+        FloatVector a10 = a00;
+        FloatVector a11 = a00;
+        FloatVector a12 = a00;
+        FloatVector a13 = a00;
+        FloatVector a20 = a00;
+        FloatVector a21 = a00;
+        FloatVector a22 = a00;
+        FloatVector a23 = a00;
+        FloatVector a30 = a00;
+        FloatVector a31 = a00;
+        FloatVector a32 = a00;
+        FloatVector a33 = a00;
+        for (int e = 0; e < k; e += L) {
+            FloatVector y = FloatVector.fromArray(F, x, xAt + e);
+            a00 = y.fma(FloatVector.fromArray(F, w, wAt + e), a00);
+            a01 = y.fma(FloatVector.fromArray(F, w, w1 + e), a01);
+            a02 = y.fma(FloatVector.fromArray(F, w, w2 + e), a02);
+            a03 = y.fma(FloatVector.fromArray(F, w, w3 + e), a03);
+            a10 = y.fma(FloatVector.fromArray(F, w, w4 + e), a10);
+            a11 = y.fma(FloatVector.fromArray(F, w, w5 + e), a11);
+            a12 = y.fma(FloatVector.fromArray(F, w, w6 + e), a12);
+            a13 = y.fma(FloatVector.fromArray(F, w, w7 + e), a13);
+            a20 = y.fma(FloatVector.fromArray(F, w, w8 + e), a20);
+            a21 = y.fma(FloatVector.fromArray(F, w, w9 + e), a21);
+            a22 = y.fma(FloatVector.fromArray(F, w, w10 + e), a22);
+            a23 = y.fma(FloatVector.fromArray(F, w, w11 + e), a23);
+            a30 = y.fma(FloatVector.fromArray(F, w, w12 + e), a30);
+            a31 = y.fma(FloatVector.fromArray(F, w, w13 + e), a31);
+            a32 = y.fma(FloatVector.fromArray(F, w, w14 + e), a32);
+            a33 = y.fma(FloatVector.fromArray(F, w, w15 + e), a33);
+        }
+        // written out, as in scoresQuarters: a helper taking sixteen vectors would box them out of line
+        VectorMask<Float> half = UPPER_HALF;
+        VectorMask<Float> quarter = UPPER_QUARTER;
+        VectorMask<Float> eighth = UPPER_EIGHTH;
+        VectorMask<Float> sixteenth = UPPER_SIXTEENTH;
+        FloatVector e00 = a00.blend(a20, half).add(a20.blend(a00, half).rearrange(SWAP_HALF));
+        FloatVector e01 = a01.blend(a21, half).add(a21.blend(a01, half).rearrange(SWAP_HALF));
+        FloatVector e02 = a02.blend(a22, half).add(a22.blend(a02, half).rearrange(SWAP_HALF));
+        FloatVector e03 = a03.blend(a23, half).add(a23.blend(a03, half).rearrange(SWAP_HALF));
+        FloatVector e10 = a10.blend(a30, half).add(a30.blend(a10, half).rearrange(SWAP_HALF));
+        FloatVector e11 = a11.blend(a31, half).add(a31.blend(a11, half).rearrange(SWAP_HALF));
+        FloatVector e12 = a12.blend(a32, half).add(a32.blend(a12, half).rearrange(SWAP_HALF));
+        FloatVector e13 = a13.blend(a33, half).add(a33.blend(a13, half).rearrange(SWAP_HALF));
+        FloatVector f0 = e00.blend(e10, quarter).add(e10.blend(e00, quarter).rearrange(SWAP_QUARTER));
+        FloatVector f1 = e01.blend(e11, quarter).add(e11.blend(e01, quarter).rearrange(SWAP_QUARTER));
+        FloatVector f2 = e02.blend(e12, quarter).add(e12.blend(e02, quarter).rearrange(SWAP_QUARTER));
+        FloatVector f3 = e03.blend(e13, quarter).add(e13.blend(e03, quarter).rearrange(SWAP_QUARTER));
+        FloatVector g0 = f0.blend(f2, eighth).add(f2.blend(f0, eighth).rearrange(SWAP_EIGHTH));
+        FloatVector g1 = f1.blend(f3, eighth).add(f3.blend(f1, eighth).rearrange(SWAP_EIGHTH));
+        g0.blend(g1, sixteenth).add(g1.blend(g0, sixteenth).rearrange(SWAP_SIXTEENTH)).intoArray(sums, sAt);
+    }
+
     /**
      * {@link #scoresKeys4} over two places of K at once, as {@link #scores4x2Halves} reads them: keys i, i + 1,
      * half + i and half + i + 1 for even i below {@code pairs} (each half's first {@code pairs} keys, scores at

@@ -180,7 +180,16 @@ final class Scores {
             }
             long rowAt = at + r * s2;
             if (sa != null) {
-                DecodeBlocks.scoresKeys4(qrow, 0, ka, kBase, kss, d, sa, (int) rowAt, sk, lanes);
+                // sixteen keys at a time where scores16 serves d ≥ 8·L (one vector store of their sums), the rest by
+                // four: in-process A/B of the call (12 heads, one row, softmax stage) 1.12× at D = 128 (512 keys), but
+                // 0.85–0.94× at D = 64, where its butterfly weighs against four FMAs per chain
+                int sixteens = DecodeBlocks.sixteens(d) && d >= 8 * Vec.L ? sk / 16 : 0;
+                for (int j = 0; j < sixteens; j++) {
+                    DecodeBlocks.scores16(qrow, 0, ka, kBase + 16 * j * kss, kss, d, sa, (int) rowAt + 16 * j);
+                }
+                int done = 16 * sixteens;
+                DecodeBlocks.scoresKeys4(qrow, 0, ka, kBase + done * kss, kss, d, sa, (int) rowAt + done, sk - done,
+                        lanes);
             } else {
                 DecodeBlocks.scoresKeys4(qrow, 0, ka, kBase, kss, d, tmp, 0, sk, lanes);
                 for (int j = 0; j < sk; j++) {

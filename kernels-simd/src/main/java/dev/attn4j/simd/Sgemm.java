@@ -144,10 +144,12 @@ final class Sgemm {
             float[] sums = SUMS.get(m * GEMV_COLS);
             float[] lanes = LANES.get();
             // sixteen W rows at a time where the vectors have 16 lanes and K is whole vectors, the rest four at a time
-            int sixteens = L == 16 && k % L == 0 ? cols / 16 : 0;
+            // (sixteen: in-process A/B of linear at M = 1 call by call, Zen 4 VM, the other core busy: 768 × 256
+            // 1.10× on one thread, 1.03× on two; 768 × 768 and 2304 × 768 1.06× on two)
+            int sixteens = DecodeBlocks.sixteens(k) ? cols / 16 : 0;
             for (int r = 0; r < m; r++) {
                 for (int b16 = 0; b16 < sixteens; b16++) {
-                    dots16(aa, aOff + r * lda, ww, wOff + (n0 + 16 * b16) * ldw, ldw, k, sums,
+                    DecodeBlocks.scores16(aa, aOff + r * lda, ww, wOff + (n0 + 16 * b16) * ldw, ldw, k, sums,
                             r * GEMV_COLS + 16 * b16);
                 }
                 DecodeBlocks.scoresKeys4(aa, aOff + r * lda, ww, wOff + (n0 + 16 * sixteens) * ldw, ldw, k, sums,
@@ -155,88 +157,6 @@ final class Sgemm {
             }
             epilogue(alpha, beta, c2, biasArr, y, sums, 0, GEMV_COLS, 0, m, n0, n0 + cols);
         });
-    }
-
-    /**
-     * sums[sAt + c] = x·w_c for the sixteen W rows w_c at wAt + c·ldw, c &lt; 16, k a multiple of 16 (512-bit
-     * vectors only): sixteen FMA chains, each x vector loaded once for all of them, and the sixteen sums leave
-     * in one vector through {@link DecodeBlocks#scoresQuarters}' butterfly (accumulator 4t + u to lane
-     * 4t + u), where four W rows at a time ({@link DecodeBlocks#scoresKeys4}) loaded x for every four FMAs and
-     * read four sums back from a buffer. Each lane's additions are {@link DecodeBlocks#tree1}'s, so the sums
-     * are the four-at-a-time kernel's bits. In-process A/B of linear at M = 1 call by call (Zen 4 VM, the other
-     * core busy): 768 × 256 1.10× on one thread, 1.03× on two; 768 × 768 1.06×, 2304 × 768 1.06× on two.
-     */
-    private static void dots16(float[] x, int xAt, float[] w, int wAt, int ldw, int k, float[] sums, int sAt) {
-        int w1 = wAt + ldw;
-        int w2 = w1 + ldw;
-        int w3 = w2 + ldw;
-        int w4 = w3 + ldw;
-        int w5 = w4 + ldw;
-        int w6 = w5 + ldw;
-        int w7 = w6 + ldw;
-        int w8 = w7 + ldw;
-        int w9 = w8 + ldw;
-        int w10 = w9 + ldw;
-        int w11 = w10 + ldw;
-        int w12 = w11 + ldw;
-        int w13 = w12 + ldw;
-        int w14 = w13 + ldw;
-        int w15 = w14 + ldw;
-        FloatVector a00 = FloatVector.zero(F);
-        FloatVector a01 = a00;
-        FloatVector a02 = a00;
-        FloatVector a03 = a00;
-        FloatVector a10 = a00;
-        FloatVector a11 = a00;
-        FloatVector a12 = a00;
-        FloatVector a13 = a00;
-        FloatVector a20 = a00;
-        FloatVector a21 = a00;
-        FloatVector a22 = a00;
-        FloatVector a23 = a00;
-        FloatVector a30 = a00;
-        FloatVector a31 = a00;
-        FloatVector a32 = a00;
-        FloatVector a33 = a00;
-        for (int e = 0; e < k; e += L) {
-            FloatVector y = FloatVector.fromArray(F, x, xAt + e);
-            a00 = y.fma(FloatVector.fromArray(F, w, wAt + e), a00);
-            a01 = y.fma(FloatVector.fromArray(F, w, w1 + e), a01);
-            a02 = y.fma(FloatVector.fromArray(F, w, w2 + e), a02);
-            a03 = y.fma(FloatVector.fromArray(F, w, w3 + e), a03);
-            a10 = y.fma(FloatVector.fromArray(F, w, w4 + e), a10);
-            a11 = y.fma(FloatVector.fromArray(F, w, w5 + e), a11);
-            a12 = y.fma(FloatVector.fromArray(F, w, w6 + e), a12);
-            a13 = y.fma(FloatVector.fromArray(F, w, w7 + e), a13);
-            a20 = y.fma(FloatVector.fromArray(F, w, w8 + e), a20);
-            a21 = y.fma(FloatVector.fromArray(F, w, w9 + e), a21);
-            a22 = y.fma(FloatVector.fromArray(F, w, w10 + e), a22);
-            a23 = y.fma(FloatVector.fromArray(F, w, w11 + e), a23);
-            a30 = y.fma(FloatVector.fromArray(F, w, w12 + e), a30);
-            a31 = y.fma(FloatVector.fromArray(F, w, w13 + e), a31);
-            a32 = y.fma(FloatVector.fromArray(F, w, w14 + e), a32);
-            a33 = y.fma(FloatVector.fromArray(F, w, w15 + e), a33);
-        }
-        // written out, as in scoresQuarters: a helper taking sixteen vectors would box them out of line
-        var half = DecodeBlocks.UPPER_HALF;
-        var quarter = DecodeBlocks.UPPER_QUARTER;
-        var eighth = DecodeBlocks.UPPER_EIGHTH;
-        var sixteenth = DecodeBlocks.UPPER_SIXTEENTH;
-        FloatVector e00 = a00.blend(a20, half).add(a20.blend(a00, half).rearrange(DecodeBlocks.SWAP_HALF));
-        FloatVector e01 = a01.blend(a21, half).add(a21.blend(a01, half).rearrange(DecodeBlocks.SWAP_HALF));
-        FloatVector e02 = a02.blend(a22, half).add(a22.blend(a02, half).rearrange(DecodeBlocks.SWAP_HALF));
-        FloatVector e03 = a03.blend(a23, half).add(a23.blend(a03, half).rearrange(DecodeBlocks.SWAP_HALF));
-        FloatVector e10 = a10.blend(a30, half).add(a30.blend(a10, half).rearrange(DecodeBlocks.SWAP_HALF));
-        FloatVector e11 = a11.blend(a31, half).add(a31.blend(a11, half).rearrange(DecodeBlocks.SWAP_HALF));
-        FloatVector e12 = a12.blend(a32, half).add(a32.blend(a12, half).rearrange(DecodeBlocks.SWAP_HALF));
-        FloatVector e13 = a13.blend(a33, half).add(a33.blend(a13, half).rearrange(DecodeBlocks.SWAP_HALF));
-        FloatVector f0 = e00.blend(e10, quarter).add(e10.blend(e00, quarter).rearrange(DecodeBlocks.SWAP_QUARTER));
-        FloatVector f1 = e01.blend(e11, quarter).add(e11.blend(e01, quarter).rearrange(DecodeBlocks.SWAP_QUARTER));
-        FloatVector f2 = e02.blend(e12, quarter).add(e12.blend(e02, quarter).rearrange(DecodeBlocks.SWAP_QUARTER));
-        FloatVector f3 = e03.blend(e13, quarter).add(e13.blend(e03, quarter).rearrange(DecodeBlocks.SWAP_QUARTER));
-        FloatVector g0 = f0.blend(f2, eighth).add(f2.blend(f0, eighth).rearrange(DecodeBlocks.SWAP_EIGHTH));
-        FloatVector g1 = f1.blend(f3, eighth).add(f3.blend(f1, eighth).rearrange(DecodeBlocks.SWAP_EIGHTH));
-        g0.blend(g1, sixteenth).add(g1.blend(g0, sixteenth).rearrange(DecodeBlocks.SWAP_SIXTEENTH)).intoArray(sums, sAt);
     }
 
     /**
