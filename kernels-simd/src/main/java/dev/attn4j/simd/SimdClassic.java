@@ -44,6 +44,14 @@ final class SimdClassic implements ClassicKernels {
     private static final float TWO_LOG2E = 2f * VMath.LOG2E;
     /** Query rows per work item of the row loops. */
     private static final int ROWS = 16;
+    /** Elements of x from which addSinusoidal splits its rows over the pool. */
+    private static final long SINUSOID_PARALLEL = 1 << 14;
+    /**
+     * Elements from which add splits over the pool, and the elements per work item then: a sum is memory
+     * bound (≈ 13 µs for 128 rows of 768 on one thread), so only sums of several MB are worth a hand-off.
+     */
+    private static final int ADD_PARALLEL = 1 << 18;
+    private static final int ADD_CHUNK = 1 << 14;
 
     private final AttentionKernels attention;
     private final Parallel parallel;
@@ -459,69 +467,92 @@ final class SimdClassic implements ClassicKernels {
     // ------------------------------------------------------------------ Transformer block parts
 
     /**
-     * The table PE(offset + s, e) in float64 by rotation (angle addition) from an exact anchor every
-     * 32 positions (drift ≤ 32 rotations ≈ 1e-14), then one vector add per row.
+     * {@link Sinusoids}: the table computed in float64 vector lanes as the rows are added (no table, no scalar
+     * sin per call), straight from x into y when both have dense rows on the heap. Only large calls go to
+     * the pool: handing a decode step's row to a helper costs more than computing it.
      */
     @Override
     public void addSinusoidal(Tensor x, int offset, Tensor y) {
         int batch = x.dim(0);
         int seq = x.dim(1);
         int dim = x.dim(2);
-        float[] table = new float[seq * dim];
-        for (int e = 0; e < dim; e += 2) {
-            double omega = Math.exp(-Math.log(10000.0) * e / dim);
-            double cs = Math.cos(omega);
-            double sn = Math.sin(omega);
-            double s0 = 0;
-            double c0 = 1;
-            for (int s = 0; s < seq; s++) {
-                if (s % 32 == 0) {
-                    double angle = ((long) offset + s) * omega;
-                    s0 = Math.sin(angle);
-                    c0 = Math.cos(angle);
-                } else {
-                    double s1 = s0 * cs + c0 * sn;
-                    c0 = c0 * cs - s0 * sn;
-                    s0 = s1;
-                }
-                table[s * dim + e] = (float) s0;
-                if (e + 1 < dim) {
-                    table[s * dim + e + 1] = (float) c0;
-                }
-            }
-        }
-        float[] xs = contiguous(x);
-        for (int b = 0; b < batch; b++) {
-            for (int s = 0; s < seq; s++) {
-                addRows(xs, (b * seq + s) * dim, table, s * dim, xs, (b * seq + s) * dim, dim);
-            }
-        }
-        store(xs, y);
-    }
-
-    @Override
-    public void add(Tensor a, Tensor b, Tensor y) {
-        int[] shape = a.shape();
-        if (a.elementCount() == 0) {
+        if (batch == 0 || seq == 0 || dim == 0) {
             return;
         }
-        float[] as = contiguous(a);
-        Tensor bb = b.broadcastTo(shape);
-        if (shape.length >= 1 && Tensor.count(Arrays.copyOf(b.shape(), Math.max(0, b.rank() - 1))) == 1) {
-            // a bias along the last axis: one row of b for every row of a
-            Tensor row = bb;
-            while (row.rank() > 1) {
-                row = row.select(0, 0);
-            }
-            float[] bs = contiguous(row);
-            int n = shape[shape.length - 1];
-            for (int r = 0; r < as.length / n; r++) {
-                addRows(as, r * n, bs, 0, as, r * n, n);
-            }
-        } else {
-            addRows(as, 0, contiguous(bb), 0, as, 0, as.length);
+        if (!FlashAttention.fast(x) || !FlashAttention.fast(y)) {
+            // off-heap or strided rows (the sinusoidal table's broadcast zeros): heap copies on this thread
+            Tensor yc = Tensor.zeros(y.shape());
+            addSinusoidal(Copies.heap(x), offset, yc);
+            Copies.copy(yc, y);
+            return;
         }
+        float[] xa = x.array();
+        float[] ya = y.array();
+        double[] w = Sinusoids.omegas(dim);
+        long xo = x.offset();
+        long yo = y.offset();
+        long xsb = x.stride(0);
+        long xss = x.stride(1);
+        long ysb = y.stride(0);
+        long yss = y.stride(1);
+        long elements = (long) batch * seq * dim;
+        if (elements < SINUSOID_PARALLEL || seq < 2) {
+            Sinusoids.add(xa, xo, xsb, xss, ya, yo, ysb, yss, batch, dim, offset, w, 0, seq);
+            return;
+        }
+        int items = Math.min(seq, 4 * parallel.parallelism());
+        parallel.forEach(items, i -> Sinusoids.add(xa, xo, xsb, xss, ya, yo, ysb, yss, batch, dim, offset, w,
+                (int) ((long) seq * i / items), (int) ((long) seq * (i + 1) / items)));
+    }
+
+    /**
+     * Contiguous heap a and y read and written where they lie, with b either laid out like a or one row
+     * broadcast over a's rows (a bias); any other view (strided, off-heap, other broadcasts) runs on heap
+     * copies. In place (y is a or b) is safe: each element is read before it is written, by the same thread.
+     */
+    @Override
+    public void add(Tensor a, Tensor b, Tensor y) {
+        long count = a.elementCount();
+        if (count == 0) {
+            return;
+        }
+        float[] aa = a.array();
+        float[] ba = b.array();
+        float[] ya = y.array();
+        if (aa != null && ba != null && ya != null && a.isContiguous() && y.isContiguous()) {
+            int n = (int) count;
+            int ao = (int) a.offset();
+            int bo = (int) b.offset();
+            int yo = (int) y.offset();
+            int last = a.rank() == 0 ? 1 : a.dim(-1);
+            if (b.elementCount() == count && b.isContiguous()) {
+                // b's shape is a's with leading 1s at most: the same row-major order
+                addFlat(aa, ao, ba, bo, ya, yo, n);
+                return;
+            }
+            if (b.rank() >= 1 && b.dim(-1) == last && b.elementCount() == last && (last == 1 || b.stride(-1) == 1)) {
+                for (int r = 0; r < n / last; r++) {
+                    addRows(aa, ao + r * last, ba, bo, ya, yo + r * last, last);
+                }
+                return;
+            }
+        }
+        int[] shape = a.shape();
+        float[] as = contiguous(a);
+        addRows(as, 0, contiguous(b.broadcastTo(shape)), 0, as, 0, as.length);
         store(as, y);
+    }
+
+    /** y[yo, + n) ← a[ao, + n) + b[bo, + n); large sums split over the pool in chunks of {@link #ADD_CHUNK}. */
+    private void addFlat(float[] a, int ao, float[] b, int bo, float[] y, int yo, int n) {
+        if (n < ADD_PARALLEL) {
+            addRows(a, ao, b, bo, y, yo, n);
+            return;
+        }
+        parallel.forEach((n + ADD_CHUNK - 1) / ADD_CHUNK, c -> {
+            int from = c * ADD_CHUNK;
+            addRows(a, ao + from, b, bo + from, y, yo + from, Math.min(ADD_CHUNK, n - from));
+        });
     }
 
     private static void addRows(float[] a, int ao, float[] b, int bo, float[] y, int yo, int n) {
