@@ -286,93 +286,316 @@ final class SimdClassic implements ClassicKernels {
 
     // ------------------------------------------------------------------ hard and local attention
 
-    /** The masked logits [B·H·Sq][Sk] of {@code f}. */
+    /**
+     * Query rows per work item of top-k, sampled and local-p attention: a decode step's few rows make one
+     * item, which the calling thread runs without waking a helper (that wake-up cost more than the rows).
+     */
+    private static final int HARD_ROWS = 16;
+    /** The calling thread's masked logits [B·H·Sq][Sk] of the hard and local kernels, reused call after call. */
+    private static final ThreadBuffer LOGITS = new ThreadBuffer();
+    /** Each thread's row scratch of the hard and local kernels. */
+    private static final ThreadLocal<RowScratch> SCRATCH = ThreadLocal.withInitial(RowScratch::new);
+
+    /**
+     * One thread's scratch for a row of the hard and local kernels (grows, never shrinks): floats padded
+     * to whole vectors, the keys they belong to, and per-vector partial sums.
+     */
+    static final class RowScratch {
+        float[] values = new float[0];
+        float[] sums = new float[0];
+        int[] keys = new int[0];
+
+        /** Room for {@code n} values (padded to whole vectors), their vector sums and {@code keys} keys. */
+        RowScratch ensure(int n, int keyCount) {
+            int padded = roundUp(n);
+            if (values.length < padded) {
+                values = new float[padded];
+                sums = new float[padded / L];
+            }
+            if (keys.length < keyCount) {
+                keys = new int[keyCount];
+            }
+            return this;
+        }
+    }
+
+    /** n rounded up to whole vectors (at least one). */
+    private static int roundUp(int n) {
+        return Math.max(L, (n + L - 1) / L * L);
+    }
+
+    /** The masked logits [B·H·Sq][Sk] of {@code f}, in the calling thread's {@link #LOGITS} (additive: a new array). */
     private float[] maskedLogits(AttentionProblem p, ScoreFunction f, Tensor q, Tensor k, Mask mask) {
         if (f instanceof ScoreFunction.Additive a) {
             return additiveLogits(p, a, q, k, mask, ScoreStage.MASKED);
         }
-        float[] rows = new float[rowCount(p) * p.seqK()];
+        float[] rows = LOGITS.get(rowCount(p) * p.seqK());
         Tensor[] qk = prepare(p, f, q, k);
         attention.scores(p, qk[0], qk[1], mask, ScoreStage.MASKED, Tensor.of(rows, p.scoreShape()));
         return rows;
     }
 
+    /**
+     * Top-k: each row keeps its k best keys in one pass (a sorted list of k, entered only by keys above its
+     * last score, found a vector at a time), then softmax over those k in float32 and their weighted rows of V.
+     */
     @Override
     public void topK(AttentionProblem p, ScoreFunction f, Tensor q, Tensor k, Tensor v, Mask mask, int topK, Tensor out,
                      int[] indices) {
         float[] rows = maskedLogits(p, f, q, k, mask);
-        float[] vs = contiguous(v);
+        float[] vs = heapView(v);
+        int vOff = heapOffset(v);
         int sk = p.seqK();
         int dv = p.valueDim();
-        float[] o = new float[rowCount(p) * dv];
-        parallel.forEach(rowCount(p), r -> {
-            long[] keys = new long[sk];
-            int n = 0;
-            for (int j = 0; j < sk; j++) {
-                float s = rows[r * sk + j];
-                if (s != Float.NEGATIVE_INFINITY) {
-                    // descending score, then ascending key: sort (order(−s), j) ascending; 0 − s maps −0 to +0
-                    keys[n++] = ((long) sortable(0f - s) << 32) | j;
+        int n = rowCount(p);
+        float[] oa = out.array();
+        boolean direct = oa != null && out.isContiguous();
+        float[] o = direct ? oa : new float[n * dv];
+        int oOff = direct ? (int) out.offset() : 0;
+        parallel.forEach((n + HARD_ROWS - 1) / HARD_ROWS, item -> {
+            RowScratch s = SCRATCH.get().ensure(topK, topK);
+            for (int r = item * HARD_ROWS; r < Math.min(n, item * HARD_ROWS + HARD_ROWS); r++) {
+                int sel = selectTopK(rows, r * sk, sk, topK, s.values, s.keys);
+                float inv = 0f;
+                if (sel > 0) {
+                    Arrays.fill(s.values, sel, roundUp(sel), Float.NEGATIVE_INFINITY);
+                    inv = 1f / expShifted(s.values, roundUp(sel), s.values[0]);
                 }
-            }
-            Arrays.sort(keys, 0, n);
-            int sel = Math.min(n, topK);
-            long vBase = vBase(p, r);
-            double s0 = sel == 0 ? 0 : rows[r * sk + (int) keys[0]];
-            double sum = 0;
-            for (int t = 0; t < sel; t++) {
-                sum += Math.exp(rows[r * sk + (int) keys[t]] - s0);
-            }
-            for (int t = 0; t < sel; t++) {
-                int j = (int) keys[t];
-                float w = (float) (Math.exp(rows[r * sk + j] - s0) / sum);
-                axpy(w, vs, vBase + (long) j * dv, o, r * dv, dv);
-            }
-            if (indices != null) {
-                for (int t = 0; t < topK; t++) {
-                    indices[r * topK + t] = t < sel ? (int) keys[t] : -1;
+                gatherRows(s.values, s.keys, sel, inv, vs, vOff + (int) vBase(p, r), dv, o, oOff + r * dv);
+                if (indices != null) {
+                    for (int t = 0; t < topK; t++) {
+                        indices[r * topK + t] = t < sel ? s.keys[t] : -1;
+                    }
                 }
             }
         });
-        store(o, out);
+        if (!direct) {
+            store(o, out);
+        }
     }
 
-    /** An int whose signed order is the float order of {@code x} (no NaN or −0 here). */
-    private static int sortable(float x) {
-        int bits = Float.floatToRawIntBits(x);
-        return bits ^ ((bits >> 31) & 0x7fffffff);
+    /**
+     * The k best keys of row[off, off + n) — higher score first, then lower key — into score[0, m) and
+     * key[0, m), m = min(k, unmasked keys) returned; −∞ (masked) keys and NaN never enter. A key enters only
+     * above the current k-th score (a later equal score loses to the earlier key), so a vector of keys is
+     * looked at lane by lane only when some lane passes that threshold.
+     */
+    static int selectTopK(float[] row, int off, int n, int k, float[] score, int[] key) {
+        int m = 0;
+        float threshold = Float.NEGATIVE_INFINITY;
+        int j = 0;
+        for (; j < F.loopBound(n); j += L) {
+            long pass = FloatVector.fromArray(F, row, off + j).compare(VectorOperators.GT, threshold).toLong();
+            while (pass != 0) {
+                int lane = Long.numberOfTrailingZeros(pass);
+                pass &= pass - 1;
+                float x = row[off + j + lane];
+                if (x > threshold) {
+                    m = insert(score, key, m, k, x, j + lane);
+                    threshold = m == k ? score[k - 1] : Float.NEGATIVE_INFINITY;
+                }
+            }
+        }
+        for (; j < n; j++) {
+            float x = row[off + j];
+            if (x > threshold) {
+                m = insert(score, key, m, k, x, j);
+                threshold = m == k ? score[k - 1] : Float.NEGATIVE_INFINITY;
+            }
+        }
+        return m;
     }
 
+    /** Puts (x, j) after every held score ≥ x (j is the highest key yet), dropping the k+1-th; returns the new count. */
+    private static int insert(float[] score, int[] key, int m, int k, float x, int j) {
+        int at = m;
+        while (at > 0 && score[at - 1] < x) {
+            at--;
+        }
+        int last = Math.min(m, k - 1);
+        for (int t = last; t > at; t--) {
+            score[t] = score[t - 1];
+            key[t] = key[t - 1];
+        }
+        score[at] = x;
+        key[at] = j;
+        return Math.min(m + 1, k);
+    }
+
+    /** a[0, n) ← e^(a − max) for n a multiple of L (−∞ padding gives 0); returns the sum in lane order. */
+    private static float expShifted(float[] a, int n, float max) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int i = 0; i < n; i += L) {
+            FloatVector e = VMath.exp2(FloatVector.fromArray(F, a, i).sub(max).mul(VMath.LOG2E));
+            e.intoArray(a, i);
+            acc = acc.add(e);
+        }
+        float[] lanes = VMath.lanes();
+        acc.intoArray(lanes, 0);
+        return VMath.sumLanes(lanes);
+    }
+
+    /**
+     * out[oo, oo + dv) = scale·Σ_t w[t]·v[vo + key_t·dv, + dv) over t in [0, n), key_t = keys[t] (keys null:
+     * key0 + t); zero weights skipped. Four vectors of the output at a time, one FMA chain each, and t in
+     * order, so the sums do not depend on the vector width's blocking of dv... beyond the lanes themselves.
+     */
+    private static void gatherRows(float[] w, int[] keys, int n, float scale, float[] v, int vo, int dv, float[] out,
+                                   int oo) {
+        gatherRows(w, 0, keys, 0, n, scale, v, vo, dv, out, oo);
+    }
+
+    private static void gatherRows(float[] w, int wo, int[] keys, int key0, int n, float scale, float[] v, int vo, int dv,
+                                   float[] out, int oo) {
+        int d = 0;
+        for (; d + 4 * L <= dv; d += 4 * L) {
+            FloatVector a0 = FloatVector.zero(F);
+            FloatVector a1 = a0;
+            FloatVector a2 = a0;
+            FloatVector a3 = a0;
+            for (int t = 0; t < n; t++) {
+                float x = w[wo + t];
+                if (x != 0f) {
+                    int row = vo + (keys == null ? key0 + t : keys[t]) * dv + d;
+                    FloatVector b = FloatVector.broadcast(F, x);
+                    a0 = FloatVector.fromArray(F, v, row).fma(b, a0);
+                    a1 = FloatVector.fromArray(F, v, row + L).fma(b, a1);
+                    a2 = FloatVector.fromArray(F, v, row + 2 * L).fma(b, a2);
+                    a3 = FloatVector.fromArray(F, v, row + 3 * L).fma(b, a3);
+                }
+            }
+            a0.mul(scale).intoArray(out, oo + d);
+            a1.mul(scale).intoArray(out, oo + d + L);
+            a2.mul(scale).intoArray(out, oo + d + 2 * L);
+            a3.mul(scale).intoArray(out, oo + d + 3 * L);
+        }
+        for (; d < dv; d += L) {
+            VectorMask<Float> m = F.indexInRange(d, dv);
+            FloatVector acc = FloatVector.zero(F);
+            for (int t = 0; t < n; t++) {
+                float x = w[wo + t];
+                if (x != 0f) {
+                    int row = vo + (keys == null ? key0 + t : keys[t]) * dv + d;
+                    acc = FloatVector.fromArray(F, v, row, m).fma(FloatVector.broadcast(F, x), acc);
+                }
+            }
+            acc.mul(scale).intoArray(out, oo + d, m);
+        }
+    }
+
+    /**
+     * Sampled: each row's exponentials in float32 a vector at a time with per-vector sums, the inverse CDF
+     * found over those sums and then within one vector; a draw that lands within {@link #drawMargin} of
+     * either edge of its key's interval is redrawn in float64 ({@link #inverseCdf}), so the key is always
+     * the float64 computation's.
+     */
     @Override
     public void sample(AttentionProblem p, ScoreFunction f, Tensor q, Tensor k, Tensor v, Mask mask, long seed, Tensor out,
                        int[] indices) {
         float[] rows = maskedLogits(p, f, q, k, mask);
-        float[] vs = contiguous(v);
+        float[] vs = heapView(v);
+        int vOff = heapOffset(v);
         int sk = p.seqK();
         int dv = p.valueDim();
-        float[] o = new float[rowCount(p) * dv];
-        parallel.forEach(rowCount(p), r -> {
-            double[] w = new double[sk];
-            double max = Double.NEGATIVE_INFINITY;
-            for (int j = 0; j < sk; j++) {
-                w[j] = rows[r * sk + j];
-                max = Math.max(max, w[j]);
-            }
-            int key = -1;
-            if (max != Double.NEGATIVE_INFINITY) {
-                for (int j = 0; j < sk; j++) {
-                    w[j] = Math.exp(w[j] - max);
+        int n = rowCount(p);
+        float[] oa = out.array();
+        boolean direct = oa != null && out.isContiguous();
+        float[] o = direct ? oa : new float[n * dv];
+        int oOff = direct ? (int) out.offset() : 0;
+        parallel.forEach((n + HARD_ROWS - 1) / HARD_ROWS, item -> {
+            RowScratch s = SCRATCH.get().ensure(sk, 0);
+            for (int r = item * HARD_ROWS; r < Math.min(n, item * HARD_ROWS + HARD_ROWS); r++) {
+                int key = drawKey(rows, r * sk, sk, Kernels.sampleUniform(seed, r), s);
+                if (key >= 0) {
+                    System.arraycopy(vs, vOff + (int) (vBase(p, r) + (long) key * dv), o, oOff + r * dv, dv);
+                } else {
+                    Arrays.fill(o, oOff + r * dv, oOff + r * dv + dv, 0f);
                 }
-                key = inverseCdf(w, Kernels.sampleUniform(seed, r));
-            }
-            if (key >= 0) {
-                System.arraycopy(vs, (int) (vBase(p, r) + (long) key * dv), o, r * dv, dv);
-            }
-            if (indices != null) {
-                indices[r] = key;
+                if (indices != null) {
+                    indices[r] = key;
+                }
             }
         });
-        store(o, out);
+        if (!direct) {
+            store(o, out);
+        }
+    }
+
+    /** The key that the float64 inverse CDF draws from row[off, off + n) at uniform u, or −1 (see {@link #sample}). */
+    static int drawKey(float[] row, int off, int n, double u, RowScratch s) {
+        float max = RowSoftmax.max(row, off, n);
+        if (max == Float.NEGATIVE_INFINITY) {
+            return -1;
+        }
+        if (Float.isNaN(max)) {
+            return drawExact(row, off, n, u);
+        }
+        int padded = roundUp(n);
+        float[] e = s.values;
+        System.arraycopy(row, off, e, 0, n);
+        Arrays.fill(e, n, padded, Float.NEGATIVE_INFINITY);
+        double total = expBlocks(e, padded, max, s.sums);
+        double target = u * total;
+        double margin = drawMargin(total, n);
+        double c = 0;
+        for (int b = 0; b < padded / L; b++) {
+            if (c + s.sums[b] <= target) {
+                c += s.sums[b];
+                continue;
+            }
+            for (int j = b * L; j < b * L + L; j++) {
+                double next = c + e[j];
+                if (e[j] > 0f && next > target) {
+                    // c ≤ target < next: the float64 key is j unless an edge is closer than the rounding could move it
+                    return target - c > margin && next - target > margin ? j : drawExact(row, off, n, u);
+                }
+                c = next;
+            }
+            break; // the lanes' sum in order fell short of the vector's sum: a rounding edge
+        }
+        return drawExact(row, off, n, u);
+    }
+
+    /**
+     * How far apart the float32 cumulative weights and target may lie from the float64 ones, doubled: each
+     * exponential is off by ≤ 1.7e-7 relative (VMath.exp2) plus ≤ 1.2e-7·|x|·e^x ≤ 4.4e-8 absolute (the
+     * rounding of x − max and of x·log₂e), each per-vector sum by ≤ L·6e-8 relative (L ≤ 16), and the
+     * target moves with the total; both bounds are relative to weights whose largest is 1.
+     */
+    private static double drawMargin(double total, int n) {
+        return 2 * (total * (1.7e-7 + 16 * 6e-8) + n * 4.4e-8);
+    }
+
+    /** a[0, n) ← e^(a − max) for n a multiple of L; sums[b] = the sum of vector b in lane order; returns Σ sums in order. */
+    private static double expBlocks(float[] a, int n, float max, float[] sums) {
+        float[] lanes = VMath.lanes();
+        double total = 0;
+        for (int i = 0; i < n; i += L) {
+            FloatVector e = VMath.exp2(FloatVector.fromArray(F, a, i).sub(max).mul(VMath.LOG2E));
+            e.intoArray(a, i);
+            e.intoArray(lanes, 0);
+            float sum = VMath.sumLanes(lanes);
+            sums[i / L] = sum;
+            total += sum;
+        }
+        return total;
+    }
+
+    /** The float64 draw (the scalar truth of {@link #drawKey}): e^(x − max) per key, then {@link #inverseCdf}. Rare: allocates. */
+    static int drawExact(float[] row, int off, int n, double u) {
+        double[] w = new double[n];
+        double max = Double.NEGATIVE_INFINITY;
+        for (int j = 0; j < n; j++) {
+            w[j] = row[off + j];
+            max = Math.max(max, w[j]);
+        }
+        if (max == Double.NEGATIVE_INFINITY) {
+            return -1;
+        }
+        for (int j = 0; j < n; j++) {
+            w[j] = Math.exp(w[j] - max);
+        }
+        return inverseCdf(w, u);
     }
 
     /** The first j whose cumulative weight exceeds u·Σw (weights of 0 never drawn), or −1; as the oracle. */
@@ -399,60 +622,162 @@ final class SimdClassic implements ClassicKernels {
         return last;
     }
 
+    /**
+     * Local-p: the position network of a block of rows in float32 vectors (W_p·h_t with lanes over the
+     * hidden units, four partial sums over the head dimension; tanh and the v_p dot as vectors), p_t in
+     * float64 from z; then softmax over the window and the Gaussian factor in float32 vectors.
+     */
     @Override
     public void localP(AttentionProblem p, ScoreFunction f, LocalP local, Tensor q, Tensor k, Tensor v, Mask mask, Tensor out,
                        Tensor centres) {
         float[] rows = maskedLogits(p, f, q, k, mask);
-        float[] vs = contiguous(v);
-        float[] qs = contiguous(q);
+        float[] vs = heapView(v);
+        int vOff = heapOffset(v);
+        float[] qs = heapView(q);
+        int qOff = heapOffset(q);
         int heads = p.heads();
         int d = p.headDim();
         int a = local.hidden();
-        float[] wp = packedHeads(local.wp(), heads, a, d);
-        float[] vp = packedHeads(local.vp(), heads, 1, a);
+        // W_p [A, D] and v_p [A] per head, read in place; a weight shared by the heads has head stride 0
+        float[] wp = heapView(local.wp());
+        int wpOff = heapOffset(local.wp());
+        int wpHead = local.wp().rank() == 3 && local.wp().dim(0) > 1 ? a * d : 0;
+        float[] vp = heapView(local.vp());
+        int vpOff = heapOffset(local.vp());
+        int vpHead = local.vp().rank() == 2 && local.vp().dim(0) > 1 ? a : 0;
+        // many rows per weight: W_pᵀ [D, A] once per distinct head, then lanes over the hidden units;
+        // a decode step's few rows: dot products along D in place (a transpose would cost more than they do)
+        boolean transpose = p.batch() * p.seqQ() * (wpHead == 0 ? heads : 1) >= TRANSPOSE_ROWS;
+        float[] wT = transpose ? transposeHeads(wp, wpOff, wpHead == 0 ? 1 : heads, a, d) : null;
         int sk = p.seqK();
         int dv = p.valueDim();
-        double halfWidth = local.halfWidth();
-        double twoSigma2 = 2 * local.sigma() * local.sigma();
-        float[] o = new float[rowCount(p) * dv];
-        float[] c = new float[rowCount(p)];
-        parallel.forEach(rowCount(p), r -> {
-            int h = r / p.seqQ() % heads;
-            // p_t = S·sigmoid(v_pᵀ·tanh(W_p·h_t)), in float64 like the oracle
-            double z = 0;
-            for (int t = 0; t < a; t++) {
-                double x = 0;
-                for (int e = 0; e < d; e++) {
-                    x += (double) wp[(h * a + t) * d + e] * qs[r * d + e];
+        int halfWidth = local.halfWidth();
+        // −(j − p_t)²/(2σ²) in log₂ units: one multiply per key
+        float gauss = (float) (-VMath.LOG2E / (2 * local.sigma() * local.sigma()));
+        int n = rowCount(p);
+        float[] oa = out.array();
+        boolean direct = oa != null && out.isContiguous();
+        float[] o = direct ? oa : new float[n * dv];
+        int oOff = direct ? (int) out.offset() : 0;
+        float[] c = new float[n];
+        parallel.forEach((n + HARD_ROWS - 1) / HARD_ROWS, item -> {
+            RowScratch s = SCRATCH.get().ensure((int) Math.max(a, Math.min(sk, 2L * halfWidth + 1)), 0);
+            for (int r = item * HARD_ROWS; r < Math.min(n, item * HARD_ROWS + HARD_ROWS); r++) {
+                int h = r / p.seqQ() % heads;
+                double z = transpose
+                        ? positionLogit(qs, qOff + r * d, d, wT, (wpHead == 0 ? 0 : h) * d * a, a, vp, vpOff + h * vpHead)
+                        : positionLogitInPlace(qs, qOff + r * d, d, wp, wpOff + h * wpHead, a, vp, vpOff + h * vpHead, s.values);
+                double pt = sk / (1 + Math.exp(-z));
+                c[r] = (float) pt;
+                int lo = (int) Math.max(0, Math.ceil(pt - halfWidth));
+                int hi = (int) Math.min(sk - 1, Math.floor(pt + halfWidth));
+                int width = hi - lo + 1;
+                float max = width > 0 ? RowSoftmax.max(rows, r * sk + lo, width) : Float.NEGATIVE_INFINITY;
+                if (max == Float.NEGATIVE_INFINITY) {
+                    Arrays.fill(o, oOff + r * dv, oOff + r * dv + dv, 0f);
+                    continue;
                 }
-                z += vp[h * a + t] * StrictMath.tanh(x);
-            }
-            double pt = sk / (1 + Math.exp(-z));
-            c[r] = (float) pt;
-            int lo = (int) Math.max(0, Math.ceil(pt - halfWidth));
-            int hi = (int) Math.min(sk - 1, Math.floor(pt + halfWidth));
-            double max = Double.NEGATIVE_INFINITY;
-            for (int j = lo; j <= hi; j++) {
-                max = Math.max(max, rows[r * sk + j]);
-            }
-            if (max == Double.NEGATIVE_INFINITY) {
-                return;
-            }
-            double sum = 0;
-            for (int j = lo; j <= hi; j++) {
-                sum += Math.exp(rows[r * sk + j] - max);
-            }
-            long vBase = vBase(p, r);
-            for (int j = lo; j <= hi; j++) {
-                double w = Math.exp(rows[r * sk + j] - max) / sum * Math.exp(-(j - pt) * (j - pt) / twoSigma2);
-                if (w != 0) {
-                    axpy((float) w, vs, vBase + (long) j * dv, o, r * dv, dv);
-                }
+                int padded = roundUp(width);
+                System.arraycopy(rows, r * sk + lo, s.values, 0, width);
+                Arrays.fill(s.values, width, padded, Float.NEGATIVE_INFINITY);
+                float inv = 1f / expShifted(s.values, padded, max);
+                // p_t − lo in float64 first: (j − lo) − (p_t − lo) keeps the offsets small and exact
+                gaussian(s.values, padded, (float) (pt - lo), gauss);
+                gatherRows(s.values, 0, null, lo, width, inv, vs, vOff + (int) vBase(p, r), dv, o, oOff + r * dv);
             }
         });
-        store(o, out);
+        if (!direct) {
+            store(o, out);
+        }
         if (centres != null) {
             store(c, centres);
+        }
+    }
+
+    /**
+     * z = Σ_a v_p[a]·tanh(Σ_e W_p[a, e]·x[e]) for one row x, W_p stored transposed [D, A]: lanes over a, four
+     * partial sums over e (added in a fixed order), then the lanes of z in order.
+     */
+    private static double positionLogit(float[] x, int xo, int d, float[] wT, int wo, int a, float[] vp, int vpo) {
+        FloatVector z = FloatVector.zero(F);
+        for (int t = 0; t < a; t += L) {
+            VectorMask<Float> m = F.indexInRange(t, a);
+            FloatVector s0 = FloatVector.zero(F);
+            FloatVector s1 = s0;
+            FloatVector s2 = s0;
+            FloatVector s3 = s0;
+            int e = 0;
+            for (; e + 4 <= d; e += 4) {
+                int w = wo + e * a + t;
+                s0 = FloatVector.fromArray(F, wT, w, m).fma(FloatVector.broadcast(F, x[xo + e]), s0);
+                s1 = FloatVector.fromArray(F, wT, w + a, m).fma(FloatVector.broadcast(F, x[xo + e + 1]), s1);
+                s2 = FloatVector.fromArray(F, wT, w + 2 * a, m).fma(FloatVector.broadcast(F, x[xo + e + 2]), s2);
+                s3 = FloatVector.fromArray(F, wT, w + 3 * a, m).fma(FloatVector.broadcast(F, x[xo + e + 3]), s3);
+            }
+            for (; e < d; e++) {
+                s0 = FloatVector.fromArray(F, wT, wo + e * a + t, m).fma(FloatVector.broadcast(F, x[xo + e]), s0);
+            }
+            // masked lanes: W_p and v_p load as 0, tanh(0)·0 adds nothing
+            z = VMath.tanh(s0.add(s1).add(s2.add(s3))).fma(FloatVector.fromArray(F, vp, vpo + t, m), z);
+        }
+        float[] lanes = VMath.lanes();
+        z.intoArray(lanes, 0);
+        return VMath.sumLanes(lanes);
+    }
+
+    /** Rows of local-p per distinct position weight from which W_p is transposed first (see {@link #localP}). */
+    private static final int TRANSPOSE_ROWS = 16;
+
+    /** [heads, A, D] at w[wo] → [heads, D, A]. */
+    private static float[] transposeHeads(float[] w, int wo, int heads, int a, int d) {
+        float[] t = new float[heads * a * d];
+        for (int h = 0; h < heads; h++) {
+            for (int i = 0; i < a; i++) {
+                for (int e = 0; e < d; e++) {
+                    t[(h * d + e) * a + i] = w[wo + (h * a + i) * d + e];
+                }
+            }
+        }
+        return t;
+    }
+
+    /**
+     * {@link #positionLogit} with W_p [A, D] read in place: x_a as a dot product along D (lanes, then the
+     * lanes in order, then the scalar tail), into xs; then tanh and the v_p dot as vectors.
+     */
+    private static double positionLogitInPlace(float[] x, int xo, int d, float[] w, int wo, int a, float[] vp, int vpo,
+                                               float[] xs) {
+        float[] lanes = VMath.lanes();
+        int bound = F.loopBound(d);
+        for (int t = 0; t < a; t++) {
+            FloatVector acc = FloatVector.zero(F);
+            int row = wo + t * d;
+            for (int e = 0; e < bound; e += L) {
+                acc = FloatVector.fromArray(F, w, row + e).fma(FloatVector.fromArray(F, x, xo + e), acc);
+            }
+            acc.intoArray(lanes, 0);
+            float sum = VMath.sumLanes(lanes);
+            for (int e = bound; e < d; e++) {
+                sum = Math.fma(w[row + e], x[xo + e], sum);
+            }
+            xs[t] = sum;
+        }
+        FloatVector z = FloatVector.zero(F);
+        for (int t = 0; t < a; t += L) {
+            VectorMask<Float> m = F.indexInRange(t, a);
+            z = VMath.tanh(FloatVector.fromArray(F, xs, t, m)).fma(FloatVector.fromArray(F, vp, vpo + t, m), z);
+        }
+        z.intoArray(lanes, 0);
+        return VMath.sumLanes(lanes);
+    }
+
+    /** w[i] ← w[i]·2^(gauss·(i − centre)²) for i in [0, n), n a multiple of L: the Gaussian factor of the window. */
+    private static void gaussian(float[] w, int n, float centre, float gauss) {
+        FloatVector iota = FloatVector.zero(F).addIndex(1);
+        for (int i = 0; i < n; i += L) {
+            FloatVector dj = iota.add((float) i - centre);
+            FloatVector g = VMath.exp2(dj.mul(dj).mul(gauss));
+            FloatVector.fromArray(F, w, i).mul(g).intoArray(w, i);
         }
     }
 
@@ -567,6 +892,20 @@ final class SimdClassic implements ClassicKernels {
         for (; i < n; i++) {
             out[oo + i] += w * v[vi + i];
         }
+    }
+
+    /**
+     * {@code t}'s own array when it is a contiguous heap view (read in place from {@link #heapOffset}), else a
+     * contiguous heap copy made on the calling thread.
+     */
+    private static float[] heapView(Tensor t) {
+        float[] a = t.array();
+        return a != null && t.isContiguous() ? a : t.toFloatArray();
+    }
+
+    /** Where {@link #heapView} of {@code t} starts. */
+    private static int heapOffset(Tensor t) {
+        return t.array() != null && t.isContiguous() ? (int) t.offset() : 0;
     }
 
     /** A contiguous heap copy of the logical elements of {@code t}, made on the calling thread. */
