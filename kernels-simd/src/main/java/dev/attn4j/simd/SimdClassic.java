@@ -83,7 +83,7 @@ final class SimdClassic implements ClassicKernels {
                 l[r] = softmaxWithLse(rows, r * sk, sk);
                 int b = r / (p.heads() * p.seqQ());
                 int h = r / p.seqQ() % p.heads();
-                weightedSum(rows, r * sk, sk, vs, ((long) b * p.kvHeads() + p.kvHead(h)) * sk * dv, dv, o, r * dv);
+                gatherRows(rows, r * sk, null, 0, sk, 1f, vs, (int) (((long) b * p.kvHeads() + p.kvHead(h)) * sk * dv), dv, o, r * dv);
             });
             store(o, out);
             if (lse != null) {
@@ -121,14 +121,39 @@ final class SimdClassic implements ClassicKernels {
         return out;
     }
 
-    /** out[o, o + n) = Σ_t x[xo + t]·w[wo + t·n, wo + t·n + n), vectorized over n. */
+    /**
+     * out[o, o + n) = Σ_t x[xo + t]·w[wo + t·n, wo + t·n + n), vectorized over n: four vectors of out at a time
+     * (four FMA chains where one chain waited on each FMA's latency), then the rest one masked vector at a
+     * time; each output sums over t in order either way.
+     */
     private static void axpyRows(float[] x, long xo, int c, float[] w, long wo, int n, float[] out, long oo) {
         int o = (int) oo;
-        for (int j = 0; j < n; j += L) {
+        int xi = (int) xo;
+        int wi = (int) wo;
+        int j = 0;
+        for (; j + 4 * L <= n; j += 4 * L) {
+            FloatVector a0 = FloatVector.zero(F);
+            FloatVector a1 = a0;
+            FloatVector a2 = a0;
+            FloatVector a3 = a0;
+            for (int t = 0; t < c; t++) {
+                FloatVector b = FloatVector.broadcast(F, x[xi + t]);
+                int at = wi + t * n + j;
+                a0 = FloatVector.fromArray(F, w, at).fma(b, a0);
+                a1 = FloatVector.fromArray(F, w, at + L).fma(b, a1);
+                a2 = FloatVector.fromArray(F, w, at + 2 * L).fma(b, a2);
+                a3 = FloatVector.fromArray(F, w, at + 3 * L).fma(b, a3);
+            }
+            a0.intoArray(out, o + j);
+            a1.intoArray(out, o + j + L);
+            a2.intoArray(out, o + j + 2 * L);
+            a3.intoArray(out, o + j + 3 * L);
+        }
+        for (; j < n; j += L) {
             VectorMask<Float> m = F.indexInRange(j, n);
             FloatVector acc = FloatVector.zero(F);
             for (int t = 0; t < c; t++) {
-                acc = FloatVector.fromArray(F, w, (int) (wo + (long) t * n + j), m).fma(FloatVector.broadcast(F, x[(int) (xo + t)]), acc);
+                acc = FloatVector.fromArray(F, w, wi + t * n + j, m).fma(FloatVector.broadcast(F, x[xi + t]), acc);
             }
             acc.intoArray(out, o + j, m);
         }
@@ -177,21 +202,41 @@ final class SimdClassic implements ClassicKernels {
         float[] w1t = packedTransposed(f.w1(), heads, a, d);
         float[] w2t = packedTransposed(f.w2(), heads, a, d);
         float[] va = packedHeads(f.v(), heads, 1, a);
-        // P_q [B, H, Sq, A]; P_kᵀ [B, H, A, Sk] (per query head: W₂ may differ per query head)
+        // P_q [B, H, Sq, A]; P_kᵀ [B, H, A, Sk] with rows padded to whole vectors (per query head: W₂ may differ
+        // per query head); e^(2·P_q) and e^(2·P_kᵀ) beside them for the factored tanh
         float[] pq = times(p, qs, w1t, a, sq);
-        float[] pkT = new float[p.batch() * heads * a * sk];
+        float[] eq = new float[pq.length];
+        exp2x(pq, eq, pq.length);
+        int skp = roundUp(sk);
+        float[] pkT = new float[p.batch() * heads * a * skp];
+        float[] ekT = new float[pkT.length];
+        boolean[] kFactored = new boolean[p.batch() * heads];
         parallel.forEach(p.batch() * heads, bh -> {
             int b = bh / heads;
             int h = bh % heads;
             float[] tmp = new float[a];
             long kBase = ((long) b * p.kvHeads() + p.kvHead(h)) * sk * d;
+            float big = 0f;
             for (int j = 0; j < sk; j++) {
                 axpyRows(ks, kBase + (long) j * d, d, w2t, (long) h * d * a, a, tmp, 0);
                 for (int t = 0; t < a; t++) {
-                    pkT[(bh * a + t) * sk + j] = tmp[t];
+                    pkT[(bh * a + t) * skp + j] = tmp[t];
+                    big = Math.max(big, Math.abs(tmp[t]));
                 }
             }
+            exp2x(pkT, ekT, bh * a * skp, a * skp);
+            kFactored[bh] = big <= FACTOR_BOUND;
         });
+        float[] nv = new float[va.length];
+        float[] sumV = new float[heads];
+        for (int h = 0; h < heads; h++) {
+            double sum = 0;
+            for (int t = 0; t < a; t++) {
+                nv[h * a + t] = -2f * va[h * a + t];
+                sum += va[h * a + t];
+            }
+            sumV[h] = (float) sum;
+        }
         boolean masked = stage == ScoreStage.MASKED || stage == ScoreStage.SOFTMAX;
         MaskEvaluator m = MaskEvaluator.of(p, masked ? heapMask(mask) : Mask.none());
         float softcap = stage == ScoreStage.SCALED ? 0f : p.softcap();
@@ -207,7 +252,12 @@ final class SimdClassic implements ClassicKernels {
                 int kb = m.keyBegin(b, i);
                 int ke = m.keyEnd(b, i);
                 if (ke > kb) {
-                    additiveRow(pq, (bh * sq + i) * a, pkT, bh * a * sk, sk, va, h * a, a, rows, off, kb, ke);
+                    int qo = (bh * sq + i) * a;
+                    if (kFactored[bh] && withinBound(pq, qo, a)) {
+                        additiveRowFactored(eq, qo, ekT, bh * a * skp, skp, nv, h * a, sumV[h], a, rows, off, kb, ke);
+                    } else {
+                        additiveRow(pq, qo, pkT, bh * a * skp, skp, va, h * a, a, rows, off, kb, ke);
+                    }
                 }
                 if (bias != null) {
                     for (int j = kb; j < ke; j++) {
@@ -220,7 +270,87 @@ final class SimdClassic implements ClassicKernels {
         return rows;
     }
 
-    /** row[off + j] = Σ_t v[t]·tanh(pq[t] + pkT[t·sk + j]) for j in [kb, ke), lanes over keys. */
+    /**
+     * The largest |P_q| or |P_k| of the factored tanh: e^(±2·10) and products of up to four of them (e^(±80),
+     * the paired denominators of {@link #additiveRowFactored}) are normal floats, so nothing overflows to ∞
+     * or underflows to 0; beyond it a row takes {@link #additiveRow}. Projections of unit-scale inputs
+     * through 1/√D-scale weights stay far below it.
+     */
+    private static final float FACTOR_BOUND = 10f;
+    /** log₂e − (float) log₂e, for {@link #exp2x}'s split exponent. */
+    private static final float LOG2E_LO = (float) (1.4426950408889634 - (double) VMath.LOG2E);
+    private static final float LN2 = 0.6931472f;
+
+    /** Whether |x[off, off + n)| ≤ {@link #FACTOR_BOUND} (NaN is not). */
+    private static boolean withinBound(float[] x, int off, int n) {
+        for (int i = off; i < off + n; i++) {
+            if (!(Math.abs(x[i]) <= FACTOR_BOUND)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** y[0, n) = e^(2·x[0, n)). */
+    private static void exp2x(float[] x, float[] y, int n) {
+        exp2x(x, y, 0, n);
+    }
+
+    /**
+     * y[off, off + n) = e^(2·x): 2x·log₂e as hi + lo with an FMA (and log₂e's own float remainder), so the
+     * rounding of the product does not scale the result (it would by up to 2^(29·6e-8) at |x| = 10);
+     * 2^hi·(1 + lo·ln 2). Relative error ≈ 2e-7 (VMath.exp2's); the scalar tail in float64.
+     */
+    private static void exp2x(float[] x, float[] y, int off, int n) {
+        int i = off;
+        for (; i < off + F.loopBound(n); i += L) {
+            FloatVector x2 = FloatVector.fromArray(F, x, i).mul(2f);
+            FloatVector hi = x2.mul(VMath.LOG2E);
+            FloatVector lo = x2.fma(FloatVector.broadcast(F, VMath.LOG2E), hi.neg()).add(x2.mul(LOG2E_LO));
+            VMath.exp2(hi).mul(lo.fma(LN2, 1f)).intoArray(y, i);
+        }
+        for (; i < off + n; i++) {
+            y[i] = (float) Math.exp(2.0 * x[i]);
+        }
+    }
+
+    /**
+     * row[off + j] = Σv − Σ_t 2·v_t/(1 + e^(2·pq_t)·e^(2·pk_tj)) for j in [kb, ke), lanes over keys:
+     * tanh(a + b) = 1 − 2/(1 + e^(2a)·e^(2b)), so the key loop holds no exponential. Hidden units go in
+     * pairs over one division, u/d + w/d' = (u·d' + w·d)/(d·d'): the division was the loop's bottleneck, and
+     * with |a|, |b| ≤ {@link #FACTOR_BOUND} each d ≤ 1 + e^40, so d·d' stays finite. ekT's rows are padded to
+     * whole vectors ({@code stride}); the lanes past ke fall on keys that {@link RowSoftmax#maskedRow}
+     * overwrites, and the last vector's store is masked at ke.
+     */
+    private static void additiveRowFactored(float[] eq, int eqOff, float[] ekT, int ekOff, int stride, float[] nv, int vOff,
+                                            float sumV, int hidden, float[] row, int off, int kb, int ke) {
+        for (int j = kb / L * L; j < ke; j += L) {
+            FloatVector acc = FloatVector.zero(F);
+            int t = 0;
+            for (; t + 2 <= hidden; t += 2) {
+                int at = ekOff + t * stride + j;
+                FloatVector d0 = FloatVector.fromArray(F, ekT, at).fma(eq[eqOff + t], 1f);
+                FloatVector d1 = FloatVector.fromArray(F, ekT, at + stride).fma(eq[eqOff + t + 1], 1f);
+                FloatVector num = d1.mul(nv[vOff + t]).add(d0.mul(nv[vOff + t + 1]));
+                acc = acc.add(num.div(d0.mul(d1)));
+            }
+            if (t < hidden) {
+                FloatVector d0 = FloatVector.fromArray(F, ekT, ekOff + t * stride + j).fma(eq[eqOff + t], 1f);
+                acc = acc.add(FloatVector.broadcast(F, nv[vOff + t]).div(d0));
+            }
+            acc = acc.add(sumV);
+            if (j + L <= ke) {
+                acc.intoArray(row, off + j);
+            } else {
+                acc.intoArray(row, off + j, F.indexInRange(j, ke));
+            }
+        }
+    }
+
+    /**
+     * The unfactored row (P_q or P_k beyond {@link #FACTOR_BOUND}, or NaN): row[off + j] = Σ_t v[t]·tanh(pq[t] +
+     * pkT[t·stride + j]) for j in [kb, ke), lanes over keys.
+     */
     private static void additiveRow(float[] pq, int pqOff, float[] pkT, int pkOff, int sk, float[] v, int vOff, int hidden,
                                     float[] row, int off, int kb, int ke) {
         int j = kb;
@@ -267,21 +397,6 @@ final class SimdClassic implements ClassicKernels {
         float sum = RowSoftmax.expAndSum(a, off, n, max);
         RowSoftmax.scale(a, off, n, 1f / sum);
         return (float) (max + Math.log(sum));
-    }
-
-    /** out[oo, oo + dv) = Σ_j w[wo + j]·v[vo + j·dv, +dv). */
-    private static void weightedSum(float[] w, int wo, int n, float[] v, long vo, int dv, float[] out, int oo) {
-        for (int d = 0; d < dv; d += L) {
-            VectorMask<Float> m = F.indexInRange(d, dv);
-            FloatVector acc = FloatVector.zero(F);
-            for (int j = 0; j < n; j++) {
-                float x = w[wo + j];
-                if (x != 0f) {
-                    acc = FloatVector.fromArray(F, v, (int) (vo + (long) j * dv + d), m).fma(FloatVector.broadcast(F, x), acc);
-                }
-            }
-            acc.intoArray(out, oo + d, m);
-        }
     }
 
     // ------------------------------------------------------------------ hard and local attention
@@ -437,8 +552,9 @@ final class SimdClassic implements ClassicKernels {
 
     /**
      * out[oo, oo + dv) = scale·Σ_t w[t]·v[vo + key_t·dv, + dv) over t in [0, n), key_t = keys[t] (keys null:
-     * key0 + t); zero weights skipped. Four vectors of the output at a time, one FMA chain each, and t in
-     * order, so the sums do not depend on the vector width's blocking of dv... beyond the lanes themselves.
+     * key0 + t); zero weights skipped (as the oracle skips them: no 0·∞). Four vectors of the output at a time
+     * (four FMA chains; eight, over even and odd t, measured no faster on the additive attention at S = 255),
+     * then one masked vector at a time; every output element sums over t in order.
      */
     private static void gatherRows(float[] w, int[] keys, int n, float scale, float[] v, int vo, int dv, float[] out,
                                    int oo) {
