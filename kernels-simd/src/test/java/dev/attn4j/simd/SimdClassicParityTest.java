@@ -2,6 +2,7 @@ package dev.attn4j.simd;
 
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 
+import dev.attn4j.api.Alignment;
 import dev.attn4j.api.AttentionProblem;
 import dev.attn4j.api.Kernels;
 import dev.attn4j.api.LocalP;
@@ -66,6 +67,39 @@ class SimdClassicParityTest extends ClassicParityTest {
                         Tensor.of(Fixtures.random(rnd, 4 * 5, -2f, 2f), 4, 5), 3);
                 checkLocalP("few rows shared W_p", p, ScoreFunction.dot(), shared, Mask.causalBottomRight(), seed++);
             }
+        }
+    }
+
+    /**
+     * The hard and local kernels' own score tiles (SimdClassic.tiledLogits: at least one query tile of rows,
+     * key blocks skipped outside the mask's key range, 16×16 transposes back into rows) with softcap, GQA,
+     * key lengths, windows and dense bool and additive terms.
+     */
+    @Test
+    void hardAndLocalKernelsOnScoreTiles() {
+        long seed = 2901;
+        SplittableRandom rnd = new SplittableRandom(seed);
+        int sq = 70;
+        int sk = 75;
+        AttentionProblem p = AttentionProblem.of(2, 4, 2, sq, sk, 24).withSoftcap(1.5f).withScale(1.3f);
+        float[] add = Fixtures.random(rnd, 2 * 4 * sq * sk, -1f, 1f);
+        byte[] bool = new byte[2 * sq * sk];
+        for (int i = 0; i < add.length; i++) {
+            add[i] = rnd.nextInt(10) == 0 ? Float.NEGATIVE_INFINITY : add[i];
+        }
+        for (int i = 0; i < bool.length; i++) {
+            bool[i] = (byte) (rnd.nextInt(5) == 0 ? 0 : 1);
+        }
+        Mask[] masks = {Mask.none(), Mask.causalTopLeft(), Mask.causalBottomRight(),
+                Mask.all(Mask.slidingWindow(9, 3, Alignment.topLeft()), Mask.keyLengths(40, 75)),
+                Mask.all(Mask.causalBottomRight(), Mask.additive(Tensor.of(add, 2, 4, sq, sk)),
+                        Mask.bool(Tensor.ofBooleans(bool, 2, 1, sq, sk)))};
+        for (Mask mask : masks) {
+            for (int topK : new int[] {1, 8, 33}) {
+                checkTopK("tiles top" + topK, p, ScoreFunction.dot(), mask, topK, seed++);
+            }
+            checkSample("tiles", p, ScoreFunction.dot(), mask, seed++);
+            checkLocalP("tiles", p, ScoreFunction.dot(), localP(p, seed, 6), mask, seed++);
         }
     }
 }
