@@ -30,14 +30,20 @@ import jdk.incubator.vector.VectorOperators;
  *       the output features), cosine on rows divided by {@code max(‖x‖, eps)}; no [Sq, Sk, D] tensor.</li>
  *   <li>Additive scores project once to {@code P_q [Sq, A]} and {@code P_k} (stored transposed, [A, Sk]),
  *       then each score row is {@code Σ_a v_a·tanh(P_q[i, a] + P_k[a, j])} with lanes over keys — no
- *       [Sq, Sk, A] tensor and no horizontal reduction. tanh(x) = 1 − 2/(1 + 2^(2·log2(e)·x)) on x clamped
- *       to [−9, 9] (|tanh(9) − 1| &lt; 3e-8), absolute error ≈ 1e-7.</li>
- *   <li>Hard (top-k, sampled) and local-p attention compute the masked score matrix with the kernels
- *       above, then select per row in float64 like the oracle.</li>
+ *       [Sq, Sk, A] tensor and no horizontal reduction. The exponential factors: tanh(a + b) = 1 − 2/(1 +
+ *       e^(2a)·e^(2b)), so e^(2·P_q) and e^(2·P_k) are computed once (O(S·A)) and the S²·A loop holds one
+ *       FMA and half a division per term; rows with |P| beyond {@link #FACTOR_BOUND} keep the clamped
+ *       tanh(x) = 1 − 2/(1 + 2^(2·log2(e)·x)) on x in [−9, 9] (|tanh(9) − 1| &lt; 3e-8).</li>
+ *   <li>Hard (top-k, sampled) and local-p attention compute the masked score matrix (their own score tiles
+ *       from a query tile of rows up, skipping key blocks the mask hides; the backend's score kernel for
+ *       a decode step's rows), then work per row in float32 vectors: top-k by one selection pass, the
+ *       sampled draw by per-vector sums (redrawn in float64 where float32 rounding could change the key),
+ *       local-p's position network and window weights.</li>
  * </ul>
  *
- * Inputs that may live in a thread-confined arena are copied to the heap on the calling thread,
- * workers only touch heap arrays, and outputs are stored by the calling thread.
+ * Inputs that may live in a thread-confined arena are copied to the heap on the calling thread (heap
+ * arrays are read in place), workers only touch heap arrays, and outputs that are not a contiguous heap
+ * array are stored by the calling thread.
  */
 final class SimdClassic implements ClassicKernels {
     private static final float TANH_CLAMP = 9f;
