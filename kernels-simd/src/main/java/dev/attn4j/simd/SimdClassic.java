@@ -316,7 +316,7 @@ final class SimdClassic implements ClassicKernels {
             VMath.exp2(hi).mul(lo.fma(LN2, 1f)).intoArray(y, i);
         }
         for (; i < off + n; i++) {
-            y[i] = (float) Math.exp(2.0 * x[i]);
+            y[i] = (float) StrictMath.exp(2.0 * x[i]); // StrictMath: the same bits in every JIT tier
         }
     }
 
@@ -330,7 +330,7 @@ final class SimdClassic implements ClassicKernels {
      */
     private static void additiveRowFactored(float[] eq, int eqOff, float[] ekT, int ekOff, int stride, float[] nv, int vOff,
                                             float sumV, int hidden, float[] row, int off, int kb, int ke) {
-        for (int j = kb / L * L; j < ke; j += L) {
+        for (int j = Math.max(kb, 0) / L * L; j < ke; j += L) {
             FloatVector acc = FloatVector.zero(F);
             int t = 0;
             for (; t + 2 <= hidden; t += 2) {
@@ -414,6 +414,11 @@ final class SimdClassic implements ClassicKernels {
     private static final int HARD_ROWS = 16;
     /** The calling thread's masked logits [B·H·Sq][Sk] of the hard and local kernels, reused call after call. */
     private static final ThreadBuffer LOGITS = new ThreadBuffer();
+    /**
+     * The most floats of logits kept in {@link #LOGITS} (4 MB): larger matrices are allocated per call, so
+     * that a thread does not hold a long prefill's score matrix for ever.
+     */
+    private static final int CACHED_LOGITS = 1 << 20;
     /** Each thread's row scratch of the hard and local kernels. */
     private static final ThreadLocal<RowScratch> SCRATCH = ThreadLocal.withInitial(RowScratch::new);
 
@@ -445,12 +450,13 @@ final class SimdClassic implements ClassicKernels {
         return Math.max(L, (n + L - 1) / L * L);
     }
 
-    /** The masked logits [B·H·Sq][Sk] of {@code f}, in the calling thread's {@link #LOGITS} (additive: a new array). */
+    /** The masked logits [B·H·Sq][Sk] of {@code f}, in the calling thread's {@link #LOGITS} when small enough. */
     private float[] maskedLogits(AttentionProblem p, ScoreFunction f, Tensor q, Tensor k, Mask mask) {
         if (f instanceof ScoreFunction.Additive a) {
             return additiveLogits(p, a, q, k, mask, ScoreStage.MASKED);
         }
-        float[] rows = LOGITS.get(rowCount(p) * p.seqK());
+        int size = rowCount(p) * p.seqK();
+        float[] rows = size <= CACHED_LOGITS ? LOGITS.get(size) : new float[size];
         Tensor[] qk = prepare(p, f, q, k);
         if (p.seqQ() >= FlashAttention.BQ && FlashAttention.fast(qk[0]) && FlashAttention.fast(qk[1])) {
             tiledLogits(p, qk[0], qk[1], mask, rows);
@@ -483,6 +489,8 @@ final class SimdClassic implements ClassicKernels {
         int heads = p.heads();
         float[] qa = q.array();
         float[] ka = k.array();
+        float[] scales = new float[16];
+        Arrays.fill(scales, p.scale());
         parallel.forEach(p.batch() * heads * qTiles, idx -> {
             int b = idx / qTiles / heads;
             int h = idx / qTiles % heads;
@@ -501,11 +509,7 @@ final class SimdClassic implements ClassicKernels {
             float[] st = s.st;
             int qBase = (int) (q.offset() + b * q.stride(0) + h * q.stride(1));
             int qss = (int) q.stride(2);
-            for (int r = 0; r < bq; r++) {
-                for (int e = 0; e < d; e++) {
-                    qt[e * bq + r] = r < tileRows ? qa[qBase + (i0 + r) * qss + e] * p.scale() : 0f;
-                }
-            }
+            queryTile(qa, qBase + i0 * qss, qss, tileRows, d, qt, bq, scales);
             int kBase = (int) (k.offset() + b * k.stride(0) + p.kvHead(h) * k.stride(1));
             int kss = (int) k.stride(2);
             int row0 = ((b * heads + h) * sq + i0) * sk;
@@ -524,6 +528,26 @@ final class SimdClassic implements ClassicKernels {
                         false);
             }
         });
+    }
+
+    /**
+     * qt[e·bq + r] = scale·q[at + r·ld + e] for r &lt; rows, 0 for rows ≤ r &lt; bq: 16×16 transposes (scales
+     * holds 16 copies of the scale), the edges by scalars.
+     */
+    private static void queryTile(float[] q, int at, int ld, int rows, int d, float[] qt, int bq, float[] scales) {
+        int r16 = Transposes.AVAILABLE ? rows / 16 * 16 : 0;
+        int e16 = Transposes.AVAILABLE ? d / 16 * 16 : 0;
+        for (int r = 0; r < r16; r += 16) {
+            for (int e = 0; e < e16; e += 16) {
+                Transposes.transpose16(q, at + r * ld + e, ld, qt, e * bq + r, bq, scales, 0);
+            }
+        }
+        float scale = scales[0];
+        for (int r = 0; r < bq; r++) {
+            for (int e = r < r16 ? e16 : 0; e < d; e++) {
+                qt[e * bq + r] = r < rows ? q[at + r * ld + e] * scale : 0f;
+            }
+        }
     }
 
     /** rows[at + r·ld + jj] = st[jj·bq + r] for r &lt; tileRows, jj &lt; nk: 16×16 transposes, the edges by scalars. */
