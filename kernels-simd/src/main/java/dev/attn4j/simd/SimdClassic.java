@@ -639,17 +639,15 @@ final class SimdClassic implements ClassicKernels {
 
     /** Puts (x, j) after every held score ≥ x (j is the highest key yet), dropping the k+1-th; returns the new count. */
     private static int insert(float[] score, int[] key, int m, int k, float x, int j) {
-        int at = m;
-        while (at > 0 && score[at - 1] < x) {
-            at--;
-        }
-        int last = Math.min(m, k - 1);
-        for (int t = last; t > at; t--) {
+        // one pass from the end: each lower score moves up a slot (the k-th falls off a full list)
+        int t = Math.min(m, k - 1);
+        while (t > 0 && score[t - 1] < x) {
             score[t] = score[t - 1];
             key[t] = key[t - 1];
+            t--;
         }
-        score[at] = x;
-        key[at] = j;
+        score[t] = x;
+        key[t] = j;
         return Math.min(m + 1, k);
     }
 
