@@ -789,22 +789,26 @@ final class SimdClassic implements ClassicKernels {
     /**
      * How far apart the float32 cumulative weights and target may lie from the float64 ones, doubled: each
      * exponential is off by ≤ 1.7e-7 relative (VMath.exp2) plus ≤ 1.2e-7·|x|·e^x ≤ 4.4e-8 absolute (the
-     * rounding of x − max and of x·log₂e), each per-vector sum by ≤ L·6e-8 relative (L ≤ 16), and the
+     * rounding of x − max and of x·log₂e), each per-vector sum, in any order, by ≤ L·6e-8 relative (L ≤ 16), and the
      * target moves with the total; both bounds are relative to weights whose largest is 1.
      */
     private static double drawMargin(double total, int n) {
         return 2 * (total * (1.7e-7 + 16 * 6e-8) + n * 4.4e-8);
     }
 
-    /** a[0, n) ← e^(a − max) for n a multiple of L; sums[b] = the sum of vector b in lane order; returns Σ sums in order. */
+    /**
+     * a[0, n) ← e^(a − max) for n a multiple of L; sums[b] = the sum of vector b; returns Σ sums in order. The
+     * vector sums are {@code reduceLanes(ADD)}, whose order C2 and the interpreter may round differently:
+     * harmless here, as {@link #drawMargin} covers any order and the key drawn is the float64 one either way
+     * (the lanes summed in order cost 16 dependent adds per vector: sampled, 128 tokens, one thread, 134-135
+     * against 116-120 µs min).
+     */
     private static double expBlocks(float[] a, int n, float max, float[] sums) {
-        float[] lanes = VMath.lanes();
         double total = 0;
         for (int i = 0; i < n; i += L) {
             FloatVector e = VMath.exp2(FloatVector.fromArray(F, a, i).sub(max).mul(VMath.LOG2E));
             e.intoArray(a, i);
-            e.intoArray(lanes, 0);
-            float sum = VMath.sumLanes(lanes);
+            float sum = e.reduceLanes(VectorOperators.ADD);
             sums[i / L] = sum;
             total += sum;
         }
