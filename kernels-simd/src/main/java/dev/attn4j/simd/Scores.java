@@ -128,34 +128,18 @@ final class Scores {
     }
 
     /**
-     * A tile's scores out of the kernel's transposed layout (key jj, row r at st[jj·bq + r]) into rows: 16 × 16
-     * blocks by {@link Transposes#transpose16} where the vectors have 16 lanes and the keys are contiguous, the
-     * edges element by element.
+     * A tile's scores out of the kernel's transposed layout (key jj, row r at st[jj·bq + r]) into rows:
+     * {@link Transposes#tileToRows} where the keys are contiguous in a heap array, else element by element.
      */
     private static void storeTile(float[] st, int bq, int rows, int nk, Tensor scores, float[] sa, long at, long s2,
                                   long s3) {
-        int rBlocks = 0;
-        int kBlocks = 0;
-        if (Transposes.AVAILABLE && sa != null) {
-            rBlocks = rows / 16;
-            kBlocks = nk / 16;
-            for (int rb = 0; rb < rBlocks; rb++) {
-                for (int kb = 0; kb < kBlocks; kb++) {
-                    Transposes.transpose16(st, kb * 16 * bq + rb * 16, bq, sa, (int) (at + rb * 16 * s2 + kb * 16),
-                            (int) s2, Transposes.ONES, 0);
-                }
-            }
+        if (sa != null) {
+            Transposes.tileToRows(st, bq, rows, nk, sa, (int) at, (int) s2);
+            return;
         }
         for (int r = 0; r < rows; r++) {
-            long rowAt = at + r * s2;
-            int jFrom = r < rBlocks * 16 ? kBlocks * 16 : 0;
-            for (int jj = jFrom; jj < nk; jj++) {
-                float x = st[jj * bq + r];
-                if (sa != null) {
-                    sa[(int) (rowAt + jj)] = x;
-                } else {
-                    scores.setFloat(rowAt + jj * s3, x);
-                }
+            for (int jj = 0; jj < nk; jj++) {
+                scores.setFloat(at + r * s2 + jj * s3, st[jj * bq + r]);
             }
         }
     }

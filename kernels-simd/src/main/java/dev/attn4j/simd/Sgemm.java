@@ -192,10 +192,10 @@ final class Sgemm {
 
     /**
      * sums[sAt + j] = Σ_i a[aAt + i·ak]·b[bAt + i·ldb + j] for j &lt; cols (≤ 4·L), i &lt; k in order: four
-     * vector accumulators, lanes past cols masked off (never read from b).
+     * vector accumulators, lanes past cols masked off (neither read from b nor written to sums).
      */
-    private static void axpyRows(float[] a, int aAt, int ak, float[] b, int bAt, int ldb, int k, int cols,
-                                 float[] sums, int sAt) {
+    static void axpyRows(float[] a, int aAt, int ak, float[] b, int bAt, int ldb, int k, int cols,
+                         float[] sums, int sAt) {
         var m0 = F.indexInRange(0, cols);
         var m1 = F.indexInRange(L, cols);
         var m2 = F.indexInRange(2 * L, cols);
@@ -223,10 +223,17 @@ final class Sgemm {
                 s3 = FloatVector.fromArray(F, b, at + 3 * L, m3).fma(x, s3);
             }
         }
-        s0.intoArray(sums, sAt);
-        s1.intoArray(sums, sAt + L);
-        s2.intoArray(sums, sAt + 2 * L);
-        s3.intoArray(sums, sAt + 3 * L);
+        if (cols == 4 * L) {
+            s0.intoArray(sums, sAt);
+            s1.intoArray(sums, sAt + L);
+            s2.intoArray(sums, sAt + 2 * L);
+            s3.intoArray(sums, sAt + 3 * L);
+        } else {
+            s0.intoArray(sums, sAt, m0);
+            s1.intoArray(sums, sAt + L, m1);
+            s2.intoArray(sums, sAt + 2 * L, m2);
+            s3.intoArray(sums, sAt + 3 * L, m3);
+        }
     }
 
     /**

@@ -141,35 +141,8 @@ final class SimdClassic implements ClassicKernels {
      * time; each output sums over t in order either way.
      */
     private static void axpyRows(float[] x, long xo, int c, float[] w, long wo, int n, float[] out, long oo) {
-        int o = (int) oo;
-        int xi = (int) xo;
-        int wi = (int) wo;
-        int j = 0;
-        for (; j + 4 * L <= n; j += 4 * L) {
-            FloatVector a0 = FloatVector.zero(F);
-            FloatVector a1 = a0;
-            FloatVector a2 = a0;
-            FloatVector a3 = a0;
-            for (int t = 0; t < c; t++) {
-                FloatVector b = FloatVector.broadcast(F, x[xi + t]);
-                int at = wi + t * n + j;
-                a0 = FloatVector.fromArray(F, w, at).fma(b, a0);
-                a1 = FloatVector.fromArray(F, w, at + L).fma(b, a1);
-                a2 = FloatVector.fromArray(F, w, at + 2 * L).fma(b, a2);
-                a3 = FloatVector.fromArray(F, w, at + 3 * L).fma(b, a3);
-            }
-            a0.intoArray(out, o + j);
-            a1.intoArray(out, o + j + L);
-            a2.intoArray(out, o + j + 2 * L);
-            a3.intoArray(out, o + j + 3 * L);
-        }
-        for (; j < n; j += L) {
-            VectorMask<Float> m = F.indexInRange(j, n);
-            FloatVector acc = FloatVector.zero(F);
-            for (int t = 0; t < c; t++) {
-                acc = FloatVector.fromArray(F, w, wi + t * n + j, m).fma(FloatVector.broadcast(F, x[xi + t]), acc);
-            }
-            acc.intoArray(out, o + j, m);
+        for (int j = 0; j < n; j += 4 * L) {
+            Sgemm.axpyRows(x, (int) xo, 1, w, (int) wo + j, n, c, Math.min(4 * L, n - j), out, (int) oo + j);
         }
     }
 
@@ -524,7 +497,7 @@ final class SimdClassic implements ClassicKernels {
             for (int j0 = kb; j0 < ke; j0 += TILE_KEYS) {
                 int nk = Math.min(TILE_KEYS, sk - j0);
                 MicroKernels.rowsA(ka, kBase + j0 * kss, kss, qt, 0, d, st, 0, bq, nk, false);
-                tileToRows(st, bq, tileRows, nk, rows, row0 + j0, sk);
+                Transposes.tileToRows(st, bq, tileRows, nk, rows, row0 + j0, sk);
             }
             float[] bias = dense.isEmpty() ? null : SCRATCH.get().ensure(sk, 0).values;
             for (int r = 0; r < tileRows; r++) {
@@ -558,21 +531,6 @@ final class SimdClassic implements ClassicKernels {
         }
     }
 
-    /** rows[at + r·ld + jj] = st[jj·bq + r] for r &lt; tileRows, jj &lt; nk: 16×16 transposes, the edges by scalars. */
-    private static void tileToRows(float[] st, int bq, int tileRows, int nk, float[] rows, int at, int ld) {
-        int r16 = Transposes.AVAILABLE ? tileRows / 16 * 16 : 0;
-        int k16 = Transposes.AVAILABLE ? nk / 16 * 16 : 0;
-        for (int r = 0; r < r16; r += 16) {
-            for (int jj = 0; jj < k16; jj += 16) {
-                Transposes.transpose16(st, jj * bq + r, bq, rows, at + r * ld + jj, ld, Transposes.ONES, 0);
-            }
-        }
-        for (int r = 0; r < tileRows; r++) {
-            for (int jj = r < r16 ? k16 : 0; jj < nk; jj++) {
-                rows[at + r * ld + jj] = st[jj * bq + r];
-            }
-        }
-    }
 
     /**
      * Top-k: each row keeps its k best keys in one pass (a sorted list of k, entered only by keys above its

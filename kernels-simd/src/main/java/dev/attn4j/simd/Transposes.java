@@ -201,4 +201,24 @@ final class Transposes {
         v14.mul(factor[fAt + 14]).intoArray(dst, dAt + 3 * dStride4 + 2 * dStride);
         v15.mul(factor[fAt + 15]).intoArray(dst, dAt + 3 * dStride4 + 3 * dStride);
     }
+
+    /**
+     * A score tile out of the kernels' transposed layout (key jj, row r at st[jj·bq + r]) into rows: row r's
+     * key jj to dst[at + r·ld + jj], 16 × 16 blocks by {@link #transpose16} where the vectors have 16 lanes, the
+     * edges element by element.
+     */
+    static void tileToRows(float[] st, int bq, int rows, int nk, float[] dst, int at, int ld) {
+        int r16 = AVAILABLE ? rows / 16 * 16 : 0;
+        int k16 = AVAILABLE ? nk / 16 * 16 : 0;
+        for (int r = 0; r < r16; r += 16) {
+            for (int jj = 0; jj < k16; jj += 16) {
+                transpose16(st, jj * bq + r, bq, dst, at + r * ld + jj, ld, ONES, 0);
+            }
+        }
+        for (int r = 0; r < rows; r++) {
+            for (int jj = r < r16 ? k16 : 0; jj < nk; jj++) {
+                dst[at + r * ld + jj] = st[jj * bq + r];
+            }
+        }
+    }
 }
