@@ -116,9 +116,9 @@ final class RowSoftmax {
             FloatVector.fromArray(F, y, yPrev + i).mul(prevInv).intoArray(y, yPrev + i);
         }
         float m = VMath.maxOfBits(hi, lo);
-        float[] lanes = VMath.lanes();
-        acc.intoArray(lanes, 0);
-        float sum = VMath.sumLanes(lanes);
+        // reduced in registers (a fixed order, the same in every JIT tier), not stored and read back as scalars:
+        // in-process A/B of softmax over rows of 128, call by call: 12 rows 1.09–1.14×, 1536 rows 1.13×; 4096 1.00×
+        float sum = DecodeBlocks.tree1(acc);
         for (int i = bound; i < n; i++) {
             m = Math.max(m, x[next + i]);
             float e = VMath.exp2(Math.fma(x[cur + i], VMath.LOG2E, -maxL));
@@ -140,9 +140,7 @@ final class RowSoftmax {
             e.intoArray(y, yo + i);
             acc = acc.add(e);
         }
-        float[] lanes = VMath.lanes();
-        acc.intoArray(lanes, 0);
-        float sum = VMath.sumLanes(lanes);
+        float sum = DecodeBlocks.tree1(acc);
         for (; i < n; i++) {
             float e = VMath.exp2(Math.fma(x[xo + i], VMath.LOG2E, -maxL));
             y[yo + i] = e;

@@ -25,6 +25,8 @@ final class SimdBlocks implements BlockKernels {
      * (alternating runs on the shared 2-core VM, 2026-12-05).
      */
     private static final long ROTARY_PARALLEL = 1 << 18;
+    private static final IntBuffer X_OFFSETS = new IntBuffer();
+    private static final IntBuffer Y_OFFSETS = new IntBuffer();
     private final Parallel parallel;
 
     SimdBlocks(Parallel parallel) {
@@ -53,9 +55,10 @@ final class SimdBlocks implements BlockKernels {
         float[] xa = x.array();
         float[] ya = y.array();
         if (count < SOFTMAX_PARALLEL && axis == x.rank() - 1 && x.isContiguous() && y.isContiguous()) {
-            // a decode step's rows: on this thread, straight from x into y
-            int[] xOff = new int[slices];
-            int[] yOff = new int[slices];
+            // a decode step's rows: on this thread, straight from x into y (row offsets in per-thread buffers:
+            // fewer than 16K elements make at most 16K rows)
+            int[] xOff = X_OFFSETS.get(slices);
+            int[] yOff = Y_OFFSETS.get(slices);
             int xo = (int) x.offset();
             int yo = (int) y.offset();
             for (int r = 0; r < slices; r++) {
@@ -411,6 +414,20 @@ final class SimdBlocks implements BlockKernels {
             System.arraycopy(x, xo + i, pad, 0, n - i);
             geluTanh(pad, 0, pad, 0, L);
             System.arraycopy(pad, 0, y, yo + i, n - i);
+        }
+    }
+
+    /** A per-thread int buffer that grows as needed (the int twin of {@link ThreadBuffer}). */
+    private static final class IntBuffer {
+        private final ThreadLocal<int[]> local = ThreadLocal.withInitial(() -> new int[0]);
+
+        int[] get(int size) {
+            int[] buf = local.get();
+            if (buf.length < size) {
+                buf = new int[size];
+                local.set(buf);
+            }
+            return buf;
         }
     }
 }
