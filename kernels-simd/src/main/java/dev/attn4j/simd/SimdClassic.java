@@ -34,9 +34,8 @@ import jdk.incubator.vector.VectorOperators;
  *       e^(2a)·e^(2b)), so e^(2·P_q) and e^(2·P_k) are computed once (O(S·A)) and the S²·A loop holds one
  *       FMA and half a division per term; rows with |P| beyond {@link #FACTOR_BOUND} keep the clamped
  *       tanh(x) = 1 − 2/(1 + 2^(2·log2(e)·x)) on x in [−9, 9] (|tanh(9) − 1| &lt; 3e-8).</li>
- *   <li>Hard (top-k, sampled) and local-p attention compute the masked score matrix (their own score tiles
- *       from a query tile of rows up, skipping key blocks the mask hides; the backend's score kernel for
- *       a decode step's rows), then work per row in float32 vectors: top-k by one selection pass, the
+ *   <li>Hard (top-k, sampled) and local-p attention compute the masked score matrix (the backend's score
+ *       kernel, {@link Scores}), then work per row in float32 vectors: top-k by one selection pass, the
  *       sampled draw by per-vector sums (redrawn in float64 where float32 rounding could change the key),
  *       local-p's position network and window weights.</li>
  * </ul>
@@ -431,7 +430,11 @@ final class SimdClassic implements ClassicKernels {
         return Math.max(L, (n + L - 1) / L * L);
     }
 
-    /** The masked logits [B·H·Sq][Sk] of {@code f}, in the calling thread's {@link #LOGITS} when small enough. */
+    /**
+     * The masked logits [B·H·Sq][Sk] of {@code f}, in the calling thread's {@link #LOGITS} when small enough: the
+     * backend's score kernel ({@link Scores}: key tiles the mask hides skipped, a decode step's rows as dot
+     * products).
+     */
     private float[] maskedLogits(AttentionProblem p, ScoreFunction f, Tensor q, Tensor k, Mask mask) {
         if (f instanceof ScoreFunction.Additive a) {
             return additiveLogits(p, a, q, k, mask, ScoreStage.MASKED);
@@ -439,98 +442,9 @@ final class SimdClassic implements ClassicKernels {
         int size = rowCount(p) * p.seqK();
         float[] rows = size <= CACHED_LOGITS ? LOGITS.get(size) : new float[size];
         Tensor[] qk = prepare(p, f, q, k);
-        if (p.seqQ() >= FlashAttention.BQ && FlashAttention.fast(qk[0]) && FlashAttention.fast(qk[1])) {
-            tiledLogits(p, qk[0], qk[1], mask, rows);
-        } else {
-            // a decode step's few rows: the backend's score kernel and its few-row path
-            attention.scores(p, qk[0], qk[1], mask, ScoreStage.MASKED, Tensor.of(rows, p.scoreShape()));
-        }
+        attention.scores(p, qk[0], qk[1], heapMask(mask), ScoreStage.MASKED, Tensor.of(rows, p.scoreShape()));
         return rows;
     }
-
-    /** Keys per score tile of {@link #tiledLogits}: half the blocks of 64 when a causal tile of 32 rows sees 32 keys. */
-    private static final int TILE_KEYS = 32;
-
-    /**
-     * The masked logits scale·q·k (softcap, mask) into rows [B·H·Sq][Sk], a tile of {@link FlashAttention#BQ}
-     * query rows at a time as the backend's {@link Scores} computes it (the query tile transposed and scaled,
-     * {@link MicroKernels#rowsA} over key blocks, lanes over rows), except that key blocks outside every
-     * row's [keyBegin, keyEnd) are skipped (a causal mask leaves about half), and the tile goes back into rows
-     * by 16×16 transposes where the vectors have 16 lanes. {@link RowSoftmax#maskedRow} then masks each row
-     * (it overwrites the skipped blocks).
-     */
-    private void tiledLogits(AttentionProblem p, Tensor q, Tensor k, Mask mask, float[] rows) {
-        MaskEvaluator ev = MaskEvaluator.of(p, heapMask(mask));
-        DenseTerms dense = new DenseTerms(ev);
-        int bq = FlashAttention.BQ;
-        int sq = p.seqQ();
-        int qTiles = (sq + bq - 1) / bq;
-        int d = p.headDim();
-        int sk = p.seqK();
-        int heads = p.heads();
-        float[] qa = q.array();
-        float[] ka = k.array();
-        float[] scales = new float[16];
-        Arrays.fill(scales, p.scale());
-        parallel.forEach(p.batch() * heads * qTiles, idx -> {
-            int b = idx / qTiles / heads;
-            int h = idx / qTiles % heads;
-            int i0 = idx % qTiles * bq;
-            int tileRows = Math.min(bq, sq - i0);
-            int kb = sk;
-            int ke = 0;
-            for (int r = 0; r < tileRows; r++) {
-                kb = Math.min(kb, ev.keyBegin(b, i0 + r));
-                ke = Math.max(ke, ev.keyEnd(b, i0 + r));
-            }
-            kb = Math.max(kb, 0) / TILE_KEYS * TILE_KEYS;
-            ke = Math.min(ke, sk);
-            FlashAttention.Scratch s = FlashAttention.scratch(d, 1, TILE_KEYS);
-            float[] qt = s.qt;
-            float[] st = s.st;
-            int qBase = (int) (q.offset() + b * q.stride(0) + h * q.stride(1));
-            int qss = (int) q.stride(2);
-            queryTile(qa, qBase + i0 * qss, qss, tileRows, d, qt, bq, scales);
-            int kBase = (int) (k.offset() + b * k.stride(0) + p.kvHead(h) * k.stride(1));
-            int kss = (int) k.stride(2);
-            int row0 = ((b * heads + h) * sq + i0) * sk;
-            for (int j0 = kb; j0 < ke; j0 += TILE_KEYS) {
-                int nk = Math.min(TILE_KEYS, sk - j0);
-                MicroKernels.rowsA(ka, kBase + j0 * kss, kss, qt, 0, d, st, 0, bq, nk, false);
-                Transposes.tileToRows(st, bq, tileRows, nk, rows, row0 + j0, sk);
-            }
-            float[] bias = dense.isEmpty() ? null : SCRATCH.get().ensure(sk, 0).values;
-            for (int r = 0; r < tileRows; r++) {
-                int i = i0 + r;
-                if (bias != null) {
-                    dense.fillRow(b, h, i, 0, sk, bias, 0);
-                }
-                RowSoftmax.maskedRow(rows, row0 + r * sk, sk, ev.keyBegin(b, i), ev.keyEnd(b, i), 1f, p.softcap(), bias, 0,
-                        false);
-            }
-        });
-    }
-
-    /**
-     * qt[e·bq + r] = scale·q[at + r·ld + e] for r &lt; rows, 0 for rows ≤ r &lt; bq: 16×16 transposes (scales
-     * holds 16 copies of the scale), the edges by scalars.
-     */
-    private static void queryTile(float[] q, int at, int ld, int rows, int d, float[] qt, int bq, float[] scales) {
-        int r16 = Transposes.AVAILABLE ? rows / 16 * 16 : 0;
-        int e16 = Transposes.AVAILABLE ? d / 16 * 16 : 0;
-        for (int r = 0; r < r16; r += 16) {
-            for (int e = 0; e < e16; e += 16) {
-                Transposes.transpose16(q, at + r * ld + e, ld, qt, e * bq + r, bq, scales, 0);
-            }
-        }
-        float scale = scales[0];
-        for (int r = 0; r < bq; r++) {
-            for (int e = r < r16 ? e16 : 0; e < d; e++) {
-                qt[e * bq + r] = r < rows ? q[at + r * ld + e] * scale : 0f;
-            }
-        }
-    }
-
 
     /**
      * Top-k: each row keeps its k best keys in one pass (a sorted list of k, entered only by keys above its
@@ -1072,9 +986,10 @@ final class SimdClassic implements ClassicKernels {
     }
 
     /**
-     * y = x·wᵀ + bias + residual: the packed SGEMM of the projections ({@link Sgemm}, tuned blocking) with {@code beta = 1}
-     * and {@code C = residual}, so bias and residual are added in its epilogue as each tile is stored
-     * (in place when y is the residual: each element is read before it is written, by the same item).
+     * y = x·wᵀ + bias + residual: the projections' {@link Sgemm#gemm} (unpacked for a few rows, else the packed
+     * SGEMM with its tuned blocking) with {@code beta = 1} and {@code C = residual}, so bias and residual are
+     * added in its epilogue as each output is stored (in place when y is the residual: each element is read
+     * before it is written, by the same item).
      */
     @Override
     public void linearResidual(Tensor x, Tensor w, Tensor bias, Tensor residual, Tensor y) {
@@ -1094,17 +1009,6 @@ final class SimdClassic implements ClassicKernels {
         return ((long) b * p.kvHeads() + p.kvHead(h)) * p.seqK() * p.valueDim();
     }
 
-    /** out[oo, oo + n) += w·v[vo, vo + n). */
-    private static void axpy(float w, float[] v, long vo, float[] out, int oo, int n) {
-        int vi = (int) vo;
-        int i = 0;
-        for (; i < F.loopBound(n); i += L) {
-            FloatVector.fromArray(F, v, vi + i).fma(FloatVector.broadcast(F, w), FloatVector.fromArray(F, out, oo + i)).intoArray(out, oo + i);
-        }
-        for (; i < n; i++) {
-            out[oo + i] += w * v[vi + i];
-        }
-    }
 
     /**
      * {@code t}'s own array when it is a contiguous heap view (read in place from {@link #heapOffset}), else a
