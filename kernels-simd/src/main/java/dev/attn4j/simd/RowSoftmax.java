@@ -187,6 +187,43 @@ final class RowSoftmax {
      * when its max is −∞ or NaN (all masked, or a NaN to propagate): the general path handles those.
      */
     static boolean scaledSoftmax(float[] a, int off, int n, float scale) {
+        float max = maskedMax(a, off, n);
+        if (max == NEG_INF || Float.isNaN(max)) {
+            return false;
+        }
+        expNormalize(a, off, n, scale, max, 0);
+        return true;
+    }
+
+    /**
+     * {@link #maskedMax} of a[off, off + n) for a row that goes on past n for at least {@code room} floats of
+     * masked keys: where the partial last vector fits in them, its lanes past n are stored back as −∞ (one whole
+     * store), so that the row's later passes run over whole vectors only (e^−∞ = 0 is the zero those keys
+     * get). In rows of a causal mask the partial vector's own code path (masked load, a second reduction, a
+     * store of its own) had cost as much as the rest of the row. Whether it padded: {@link #padded}.
+     */
+    static float paddedMax(float[] a, int off, int n, int room) {
+        int bound = F.loopBound(n);
+        if (!padded(n, room)) {
+            return maskedMax(a, off, n);
+        }
+        FloatVector m0 = FloatVector.broadcast(F, NEG_INF);
+        for (int i = 0; i < bound; i += L) {
+            m0 = VMath.max(m0, FloatVector.fromArray(F, a, off + i));
+        }
+        FloatVector x = FloatVector.fromArray(F, a, off + bound).blend(NEG_INF, F.indexInRange(bound, n).not());
+        x.intoArray(a, off + bound);
+        return VMath.max(m0, x).reduceLanes(VectorOperators.MAX);
+    }
+
+    /** Whether {@link #paddedMax} pads a row of n floats followed by {@code room} masked ones to whole vectors. */
+    static boolean padded(int n, int room) {
+        int bound = F.loopBound(n);
+        return bound < n && bound + L <= n + room;
+    }
+
+    /** The largest of a[off, off + n), n ≥ 1, passing over NaNs as {@link VMath#max} does; the last vector masked. */
+    static float maskedMax(float[] a, int off, int n) {
         int bound = F.loopBound(n);
         FloatVector m0 = FloatVector.broadcast(F, NEG_INF);
         int i = 0;
@@ -197,25 +234,53 @@ final class RowSoftmax {
             VectorMask<Float> t = F.indexInRange(i, n);
             m0 = VMath.max(m0, FloatVector.broadcast(F, NEG_INF).blend(FloatVector.fromArray(F, a, off + i, t), t));
         }
-        float max = m0.reduceLanes(VectorOperators.MAX);
-        if (max == NEG_INF || Float.isNaN(max)) {
-            return false;
-        }
+        return m0.reduceLanes(VectorOperators.MAX);
+    }
+
+    /**
+     * The second and third passes of {@link #scaledSoftmax} for a row whose finite max is known, then
+     * a[off + n, off + n + zeros) ← 0 (the row's masked keys after it). Split from the max so that a caller
+     * can find the next row's max before this row's exponentials (see {@code Scores.scaledRows}).
+     */
+    static void expNormalize(float[] a, int off, int n, float scale, float max, int zeros) {
+        int bound = F.loopBound(n);
         float c = scale * VMath.LOG2E;
         float maxL = (float) (max * (double) c);
         float sum = expScaled(a, off, bound, c, maxL);
         if (bound == n) {
             scaleWhole(a, off, bound, 1f / sum);
-            return true;
+            zero(a, off + n, off + n + zeros);
+            return;
         }
         // the last partial vector stays in a register until it is stored scaled: a masked store read back by the
-        // next pass waited for the store to complete (no forwarding), ≈ 45 % of the samples at S = 128
+        // next pass waited for the store to complete (no forwarding), ≈ 45 % of the samples at S = 128. Its lanes
+        // past n are −∞ before the exponential (zeros after it), so that where the row goes on past n (masked
+        // keys, zeros in the output) it is stored whole, without a mask
         VectorMask<Float> t = F.indexInRange(bound, n);
-        FloatVector e = VMath.exp2(FloatVector.fromArray(F, a, off + bound, t).fma(c, -maxL)).blend(0f, t.not());
+        boolean whole = bound + L <= n + zeros;
+        FloatVector x = whole ? FloatVector.fromArray(F, a, off + bound) : FloatVector.fromArray(F, a, off + bound, t);
+        FloatVector e = VMath.exp2(x.blend(NEG_INF, t.not()).fma(c, -maxL));
         float inv = 1f / (sum + DecodeBlocks.tree1(e));
         scaleWhole(a, off, bound, inv);
-        e.mul(inv).intoArray(a, off + bound, t);
-        return true;
+        if (whole) {
+            e.mul(inv).intoArray(a, off + bound);
+            zero(a, off + bound + L, off + n + zeros);
+        } else {
+            e.mul(inv).intoArray(a, off + bound, t);
+            zero(a, off + n, off + n + zeros);
+        }
+    }
+
+    /** a[from, to) ← 0, whole vectors and a masked last one. */
+    static void zero(float[] a, int from, int to) {
+        FloatVector z = FloatVector.zero(F);
+        int i = from;
+        for (; i + L <= to; i += L) {
+            z.intoArray(a, i);
+        }
+        if (i < to) {
+            z.intoArray(a, i, F.indexInRange(i, to));
+        }
     }
 
     /** a[off, off + n) ·= inv, n a multiple of L. */

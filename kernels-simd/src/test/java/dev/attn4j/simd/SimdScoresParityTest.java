@@ -5,13 +5,20 @@ import static dev.attn4j.simd.Parity.SEED;
 import static dev.attn4j.simd.Parity.SIMD;
 import static dev.attn4j.simd.Parity.assertClose;
 import static dev.attn4j.simd.Parity.randn;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.attn4j.api.Alignment;
 import dev.attn4j.api.AttentionProblem;
+import dev.attn4j.api.Kernels;
 import dev.attn4j.api.Mask;
 import dev.attn4j.api.ScoreStage;
 import dev.attn4j.api.Tensor;
 import java.lang.foreign.Arena;
+import java.util.Arrays;
 import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -64,6 +71,64 @@ class SimdScoresParityTest {
         REFERENCE.maskedSoftmax(p, c.mask(), ref);
         SIMD.maskedSoftmax(p, c.mask(), out);
         assertClose(c.name() + " maskedSoftmax", ref, out, TOL);
+    }
+
+    /**
+     * The in-place masked softmax's pipelined rows: every row length from 1 to 3·L + 1 (causal masks over
+     * Sk = 3·L + 1 keys, a window, key lengths), the partial last vector padded in place where masked keys
+     * follow it and not where the row ends; rows all −∞ and rows holding a NaN among ordinary ones; rows with
+     * padding between them. Against the float64 reference; the padding untouched; one thread bit for bit
+     * equal to four.
+     */
+    @Test
+    void pipelinedRowsMatchTheReference() throws Exception {
+        int sk = 3 * Vec.L + 1;
+        int pad = 3;
+        Mask[] masks = {Mask.causalBottomRight(), Mask.causalTopLeft(),
+            Mask.slidingWindow(5, 2, Alignment.bottomRight()), Mask.keyLengths(sk - 2, Vec.L),
+            Mask.none()};
+        ExecutorService pool = Executors.newFixedThreadPool(3);
+        try {
+            Kernels one = Kernels.of(new SimdBackend(Vec.BITS, new Parallel(null, 1)));
+            Kernels four = Kernels.of(new SimdBackend(Vec.BITS, new Parallel(pool, 4)));
+            Random rnd = new Random(SEED + 9);
+            for (Mask mask : masks) {
+                for (int sq : new int[] {1, 2, sk}) {
+                    AttentionProblem p = AttentionProblem.of(2, 3, 3, sq, sk, 8).withScale(0.37f);
+                    int rows = 2 * 3 * sq;
+                    float[] data = randn(rnd, rows * sk, 3f);
+                    if (sq > 1) {
+                        Arrays.fill(data, 4 * sk, 5 * sk, Float.NEGATIVE_INFINITY); // (0, 0, 4) or (0, 2, 0)
+                        data[(rows - 3) * sk + 1] = Float.NaN;
+                    }
+                    Tensor ref = Tensor.of(data.clone(), p.scoreShape());
+                    REFERENCE.maskedSoftmax(p, mask, ref);
+                    float[][] got = new float[2][];
+                    int k = 0;
+                    for (Kernels kr : new Kernels[] {one, four}) {
+                        float[] buf = new float[rows * (sk + pad)];
+                        Arrays.fill(buf, 7f);
+                        for (int r = 0; r < rows; r++) {
+                            System.arraycopy(data, r * sk, buf, r * (sk + pad), sk);
+                        }
+                        Tensor view = Tensor.of(buf, 2, 3, sq, sk + pad).narrow(3, 0, sk);
+                        kr.maskedSoftmax(p, mask, view);
+                        for (int r = 0; r < rows; r++) {
+                            for (int j = sk; j < sk + pad; j++) {
+                                assertEquals(7f, buf[r * (sk + pad) + j],
+                                        "padding after row " + r + " mask=" + mask);
+                            }
+                        }
+                        got[k++] = view.toFloatArray();
+                    }
+                    String what = "pipelined rows sq=" + sq + " mask=" + mask;
+                    assertClose(what, ref.toFloatArray(), got[0], TOL);
+                    assertArrayEquals(got[0], got[1], what + ": 1 thread against 4");
+                }
+            }
+        } finally {
+            pool.shutdown();
+        }
     }
 
     @Test
