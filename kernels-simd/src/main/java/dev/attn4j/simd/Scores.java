@@ -117,6 +117,11 @@ final class Scores {
                 MicroKernels.rowsA(ka, kBase + j0 * kss, kss, qt, 0, d, s.st, 0, bq, nk, false);
                 storeTile(s.st, bq, rows, nk, scores, sa, s0 + i0 * s2 + j0 * s3, s2, s3);
             }
+            if (stage == ScoreStage.SOFTMAX && sa != null && dense.isEmpty() && !p.hasSoftcap()) {
+                int flat = (b * p.heads() + h) * p.seqQ() + i0;
+                scaledRows(p, ev, sa, scores, flat, flat + rows, 1f); // the query rows were scaled
+                return;
+            }
             for (int r = 0; r < rows; r++) {
                 int i = i0 + r;
                 if (stage == ScoreStage.SCALED || (stage == ScoreStage.SOFTCAPPED && !p.hasSoftcap())) {
@@ -229,7 +234,7 @@ final class Scores {
                 && p.scale() < Float.POSITIVE_INFINITY) {
             int rows = p.batch() * p.heads() * p.seqQ();
             run.forEach((rows + PIPE_CHUNK - 1) / PIPE_CHUNK,
-                    idx -> scaledRows(p, ev, sa, scores, idx * PIPE_CHUNK, Math.min(rows, (idx + 1) * PIPE_CHUNK)));
+                    idx -> scaledRows(p, ev, sa, scores, idx * PIPE_CHUNK, Math.min(rows, (idx + 1) * PIPE_CHUNK), p.scale()));
             return;
         }
         run.forEach(p.batch() * p.heads() * chunks, idx -> {
@@ -250,7 +255,8 @@ final class Scores {
     }
 
     /**
-     * Rows [from, to) of the flattened (b, h, i) index through {@link RowSoftmax#scaledSoftmax}'s passes,
+     * Rows [from, to) of the flattened (b, h, i) index through {@link RowSoftmax#scaledSoftmax}'s passes (scale a
+     * positive finite float: the problem's for the masked softmax, 1 for the score matrix's scaled rows),
      * software-pipelined: the next row's max is found before this row's exponentials, so that the wait for
      * one row's max reduction overlaps the other row's exponentials; a partial last vector followed by masked
      * keys is padded with −∞ in place ({@link RowSoftmax#paddedMax}), so the row's other passes see whole
@@ -260,11 +266,11 @@ final class Scores {
      * alone), 128 × 128 1.61×, 100 × 200 with a window of 37 1.65× (p25; the median 2.5×); the same bits
      * where no row is padded, within 1e-8 where rows are.
      */
-    private static void scaledRows(AttentionProblem p, MaskEvaluator ev, float[] sa, Tensor scores, int from, int to) {
+    private static void scaledRows(AttentionProblem p, MaskEvaluator ev, float[] sa, Tensor scores, int from, int to,
+                                   float scale) {
         int sq = p.seqQ();
         int sk = p.seqK();
         int hs = p.heads();
-        float scale = p.scale();
         int b = from / (hs * sq);
         int h = from / sq % hs;
         int i = from % sq;
