@@ -213,7 +213,7 @@ final class RowSoftmax {
         }
         FloatVector x = FloatVector.fromArray(F, a, off + bound).blend(NEG_INF, F.indexInRange(bound, n).not());
         x.intoArray(a, off + bound);
-        return VMath.max(m0, x).reduceLanes(VectorOperators.MAX);
+        return lanesMax(VMath.max(m0, x));
     }
 
     /** Whether {@link #paddedMax} pads a row of n floats followed by {@code room} masked ones to whole vectors. */
@@ -234,7 +234,18 @@ final class RowSoftmax {
             VectorMask<Float> t = F.indexInRange(i, n);
             m0 = VMath.max(m0, FloatVector.broadcast(F, NEG_INF).blend(FloatVector.fromArray(F, a, off + i, t), t));
         }
-        return m0.reduceLanes(VectorOperators.MAX);
+        return lanesMax(m0);
+    }
+
+    /**
+     * The largest lane of m (no NaN lanes) by {@link VMath#maxOfBits} on its bits: integer reductions, where
+     * {@code reduceLanes(MAX)} on floats keeps Java's NaN and −0 rules at every step (in-process A/B of the
+     * masked softmax, 12 heads causal, call by call: 128 × 128 1.03–1.04×, 1 × 128 and 512 × 512 1.01×; the
+     * same bits).
+     */
+    private static float lanesMax(FloatVector m) {
+        IntVector bits = (IntVector) m.reinterpretAsInts();
+        return VMath.maxOfBits(bits, bits);
     }
 
     /**
