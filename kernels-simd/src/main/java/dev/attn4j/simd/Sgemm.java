@@ -66,6 +66,8 @@ final class Sgemm {
      * column items, 64 1.39–1.44×, 48 1.19×, 32 0.72×.
      */
     private static final int ROW_BLOCK = 96;
+    /** At most this many floats of {@link #gemvRows}' partial rows at a time (1 MB). */
+    private static final int PARTIAL_FLOATS = 1 << 18;
     private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[L]);
 
     /**
@@ -195,21 +197,33 @@ final class Sgemm {
         Parallel run = (long) m * n * k < INLINE_MACS ? Parallel.SERIAL : par;
         int blocks = Math.max(1, (k + ROW_BLOCK - 1) / ROW_BLOCK);
         int np = (n + L - 1) / L * L; // partial rows padded to whole vectors: no masked store read back
-        float[] part = PARTIALS.get(blocks * m * np);
-        run.forEach(blocks, blk -> {
-            int k0 = blk * ROW_BLOCK;
-            int k1 = Math.min(k, k0 + ROW_BLOCK);
-            for (int r = 0; r < m; r++) {
-                sumRowBlock(aa, aOff + r * lda, ldk, bb, bOff, ldb, k0, k1, n, part, (blk * m + r) * np);
+        // columns in chunks whose partial rows fit PARTIAL_FLOATS: a wide B (an LM head's [4096, 50257]) would
+        // otherwise keep blocks · n floats per calling thread; the sums are the same for any chunk width
+        int cw = Math.min(np, Math.max(L, PARTIAL_FLOATS / (blocks * m) / L * L));
+        float[] part = PARTIALS.get(blocks * m * cw);
+        for (int c0 = 0; c0 < n; c0 += cw) {
+            int from = c0;
+            int w = Math.min(cw, n - c0);
+            run.forEach(blocks, blk -> {
+                int k0 = blk * ROW_BLOCK;
+                int k1 = Math.min(k, k0 + ROW_BLOCK);
+                for (int r = 0; r < m; r++) {
+                    sumRowBlock(aa, aOff + r * lda, ldk, bb, bOff + from, ldb, k0, k1, w, part, (blk * m + r) * cw);
+                }
+            });
+            int wp = (w + L - 1) / L * L;
+            for (int blk = 1; blk < blocks; blk++) {
+                for (int r = 0; r < m; r++) {
+                    int to = r * cw;
+                    int at = (blk * m + r) * cw;
+                    for (int j = 0; j < wp; j += L) {
+                        FloatVector.fromArray(F, part, to + j).add(FloatVector.fromArray(F, part, at + j))
+                                .intoArray(part, to + j);
+                    }
+                }
             }
-        });
-        for (int blk = 1; blk < blocks; blk++) {
-            int at = blk * m * np;
-            for (int j = 0; j < m * np; j += L) {
-                FloatVector.fromArray(F, part, j).add(FloatVector.fromArray(F, part, at + j)).intoArray(part, j);
-            }
+            epilogue(alpha, beta, c2, biasArr, y, part, 0, cw, 0, m, from, from + w);
         }
-        epilogue(alpha, beta, c2, biasArr, y, part, 0, np, 0, m, 0, n);
     }
 
     /**

@@ -204,6 +204,36 @@ class SimdGemmParityTest {
     }
 
     /**
+     * Two rows against a row-major B wide and deep enough that the sums of B's row blocks no longer fit one
+     * buffer of partial rows (40 blocks × 2 rows × 4000 columns): the columns go in chunks. Against the
+     * reference, and the same bits on one thread and three.
+     */
+    @Test
+    void wideRowMajorBInColumnChunks() {
+        Random rnd = new Random(SEED + 26);
+        int m = 2;
+        int k = 96 * 40;
+        int n = 4000;
+        Tensor a = Tensor.of(randn(rnd, m * k, 1f), m, k);
+        Tensor b = Tensor.of(randn(rnd, k * n, 1f), k, n);
+        Tensor c = Tensor.of(randn(rnd, n, 1f), n);
+        assertTrue(Sgemm.gemvRowsApplies(a, b, Tensor.zeros(m, n)), "runs as sums of B's rows");
+        Tensor want = Tensor.zeros(m, n);
+        REFERENCE.gemm(0.5f, a, b, 2f, c, want);
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            Tensor one = Tensor.zeros(m, n);
+            Kernels.of(new SimdBackend(Vec.BITS, new Parallel(null, 1))).gemm(0.5f, a, b, 2f, c, one);
+            assertClose("gemm 2 x 3840 x 4000", want, one, tol(k));
+            Tensor three = Tensor.zeros(m, n);
+            Kernels.of(new SimdBackend(Vec.BITS, new Parallel(pool, 3))).gemm(0.5f, a, b, 2f, c, three);
+            assertArrayEquals(one.toFloatArray(), three.toFloatArray(), "one thread and three");
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    /**
      * The unpacked paths of a few rows with a C term (linearResidual's residual, gemm's beta·C): against W's rows
      * (gemv for 1–2 rows, DotGemm for 3–8) and against a row-major B (gemvRows for 1–2 rows), C full, broadcast
      * along rows or columns, and y = C in place; each checked to take its path, against the oracle, and with the
