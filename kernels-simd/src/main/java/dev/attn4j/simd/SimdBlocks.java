@@ -22,9 +22,11 @@ final class SimdBlocks implements BlockKernels {
     /**
      * Elements of x below which rotary stays on the caller's thread. A 128-token prefill (12 heads, 98304
      * elements) split by head over the pool's two threads took 40–46 µs a call against 23.4–23.5 µs on one
-     * (alternating runs on the shared 2-core VM, 2026-12-05).
+     * while the pool handed items out in arrival order (each call's y rows then moved between the cores' caches);
+     * with each head dealt to the same thread on every call, 11.7–17.7 µs against 20.7–21.2 (separate runs
+     * of a probe, 5000 calls each, 2026-12-05).
      */
-    private static final long ROTARY_PARALLEL = 1 << 18;
+    private static final long ROTARY_PARALLEL = 1 << 15;
     private static final IntBuffer X_OFFSETS = new IntBuffer();
     private static final IntBuffer Y_OFFSETS = new IntBuffer();
     private final Parallel parallel;
