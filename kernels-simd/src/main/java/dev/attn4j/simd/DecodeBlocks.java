@@ -137,6 +137,66 @@ final class DecodeBlocks {
         }
     }
 
+    /** Lanes i with i mod 4 = r, r = 1, 2, 3: where {@link #scores16by4} takes its second, third, fourth quad. */
+    private static final VectorMask<Float> MOD4_1 = mod4(1);
+    private static final VectorMask<Float> MOD4_2 = mod4(2);
+    private static final VectorMask<Float> MOD4_3 = mod4(3);
+    /**
+     * After {@link #tree4}, quarter Q of the vector holds key t(Q) of its quad in every lane, t = (0, 2, 1, 3); with
+     * quad q's vector blended into lanes ≡ q (mod 4), lane 4Q + q holds key 4q + t(Q). This puts key j in lane j.
+     */
+    private static final VectorShuffle<Float> QUADS_TO_KEYS = VectorShuffle.fromOp(F,
+            j -> L == 16 ? 4 * new int[] {0, 2, 1, 3}[j % 4] + j / 4 : j);
+
+    private static VectorMask<Float> mod4(int r) {
+        boolean[] bits = new boolean[L];
+        for (int i = 0; i < L; i++) {
+            bits[i] = i % 4 == r;
+        }
+        return VectorMask.fromArray(F, bits, 0);
+    }
+
+    /**
+     * sc[sAt + j] = q·k_j for sixteen consecutive keys j &lt; 16 ({@link #sixteens}(d)), four at a time as
+     * {@link #scoresKeys4} sums them (the same bits), their sixteen sums out as one vector store: the four-key
+     * kernel stored each quad's sums to a buffer and read them back as scalars, a store the loads waited on
+     * (≈ 30 % of the samples of a one-query top-k call). {@link #scores16}'s sixteen chains at once lost at
+     * d = 64 (four FMAs a chain against its butterfly).
+     */
+    static void scores16by4(float[] q, int qAt, float[] k, int kAt, int kss, int d, float[] sc, int sAt,
+                            float[] quads) {
+        // one quad's code in a loop: four inlined copies passed C2's node budget (the vectors then boxed, 2×
+        // slower); each quad's vector goes through quads[] as a whole vector, stored and loaded at the same
+        // offset and width, which forwards
+        for (int t = 0; t < 4; t++) {
+            quad(q, qAt, k, kAt + 4 * t * kss, kss, d).intoArray(quads, t * L);
+        }
+        FloatVector.fromArray(F, quads, 0)
+                .blend(FloatVector.fromArray(F, quads, L), MOD4_1)
+                .blend(FloatVector.fromArray(F, quads, 2 * L), MOD4_2)
+                .blend(FloatVector.fromArray(F, quads, 3 * L), MOD4_3)
+                .rearrange(QUADS_TO_KEYS).intoArray(sc, sAt);
+    }
+
+    /** {@link #tree4} of the dot products of q with four consecutive keys from k0 (d whole vectors). */
+    private static FloatVector quad(float[] q, int qAt, float[] k, int k0, int kss, int d) {
+        int k1 = k0 + kss;
+        int k2 = k1 + kss;
+        int k3 = k2 + kss;
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        for (int e = 0; e < d; e += L) {
+            FloatVector y = FloatVector.fromArray(F, q, qAt + e);
+            a0 = y.fma(FloatVector.fromArray(F, k, k0 + e), a0);
+            a1 = y.fma(FloatVector.fromArray(F, k, k1 + e), a1);
+            a2 = y.fma(FloatVector.fromArray(F, k, k2 + e), a2);
+            a3 = y.fma(FloatVector.fromArray(F, k, k3 + e), a3);
+        }
+        return tree4(a0, a1, a2, a3);
+    }
+
     /** Whether {@link #scores16} serves dot products of length d: 512-bit vectors (sixteen sums fill one), d whole vectors. */
     static boolean sixteens(int d) {
         return L == 16 && d > 0 && d % L == 0;

@@ -33,6 +33,7 @@ final class Scores {
     private static final long INLINE_MACS = 1 << 16;
     private static final long INLINE_ELEMENTS = 1 << 14;
     private static final ThreadLocal<float[]> ROW_Q = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadLocal<float[]> QUADS = ThreadLocal.withInitial(() -> new float[4 * Vec.L]);
     private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[Vec.L]);
     private static final ThreadLocal<float[][]> ROWS = ThreadLocal.withInitial(() -> new float[2][0]);
 
@@ -187,6 +188,7 @@ final class Scores {
     private static void fewRows(float[] qa, int qAt, int qStep, float scale, int rows, float[] ka, int kBase, int kss,
                                 int d, int sk, Tensor scores, float[] sa, long at, long s2, long s3, float[] tmp) {
         float[] lanes = LANES.get();
+        float[] quads = QUADS.get();
         float[] qrow = ROW_Q.get();
         if (qrow.length < d) {
             qrow = new float[d];
@@ -198,12 +200,19 @@ final class Scores {
             }
             long rowAt = at + r * s2;
             if (sa != null) {
-                // sixteen keys at a time where scores16 serves d ≥ 8·L (one vector store of their sums), the rest by
-                // four: in-process A/B of the call (12 heads, one row, softmax stage) 1.12× at D = 128 (512 keys), but
-                // 0.85–0.94× at D = 64, where its butterfly weighs against four FMAs per chain
-                int sixteens = DecodeBlocks.sixteens(d) && d >= 8 * Vec.L ? sk / 16 : 0;
+                // sixteen keys at a time where the vectors have 16 lanes and d is whole vectors (one vector store of
+                // their sums): by scores16 from d = 8·L (in-process A/B of the call, 12 heads, one row, softmax
+                // stage: 1.12× at D = 128, 512 keys; 0.85–0.94× at D = 64, its butterfly against four FMAs a chain),
+                // below as four quads (scores16by4: 1.08–1.10× at D = 64 over 128 and 512 keys, the same bits);
+                // the rest by four
+                int sixteens = DecodeBlocks.sixteens(d) ? sk / 16 : 0;
                 for (int j = 0; j < sixteens; j++) {
-                    DecodeBlocks.scores16(qrow, 0, ka, kBase + 16 * j * kss, kss, d, sa, (int) rowAt + 16 * j);
+                    if (d >= 8 * Vec.L) {
+                        DecodeBlocks.scores16(qrow, 0, ka, kBase + 16 * j * kss, kss, d, sa, (int) rowAt + 16 * j);
+                    } else {
+                        DecodeBlocks.scores16by4(qrow, 0, ka, kBase + 16 * j * kss, kss, d, sa, (int) rowAt + 16 * j,
+                                quads);
+                    }
                 }
                 int done = 16 * sixteens;
                 DecodeBlocks.scoresKeys4(qrow, 0, ka, kBase + done * kss, kss, d, sa, (int) rowAt + done, sk - done,

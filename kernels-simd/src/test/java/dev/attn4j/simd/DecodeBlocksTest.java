@@ -73,6 +73,34 @@ class DecodeBlocksTest {
     }
 
     /**
+     * Sixteen keys as four quads out through one vector store ({@link DecodeBlocks#scores16by4}) give the one-row
+     * kernel's bits, at every d it serves (16 lanes, whole vectors), strided keys, a dirty quads buffer, and
+     * write nothing outside their sixteen scores.
+     */
+    @Test
+    void sixteenKeysByQuadsEqualOneRowScores() {
+        Random rnd = new Random(SEED + 12);
+        for (int d : new int[] {16, 32, 48, 64, 112, 256}) {
+            if (!DecodeBlocks.sixteens(d)) {
+                continue; // 16-lane vectors only
+            }
+            int kss = d + 5;
+            float[] q = randn(rnd, d, 2f);
+            float[] k = randn(rnd, 32 * kss + 3, 1f);
+            float[] one = new float[32];
+            DecodeBlocks.scores(q, 0, k, 3, kss, d, one, 0, 32);
+            float[] got = new float[34];
+            java.util.Arrays.fill(got, 9f);
+            float[] quads = randn(rnd, 4 * Vec.L, 5f);
+            DecodeBlocks.scores16by4(q, 0, k, 3, kss, d, got, 1, quads);
+            DecodeBlocks.scores16by4(q, 0, k, 3 + 16 * kss, kss, d, got, 17, quads);
+            assertEquals(9f, got[0], "before, d=" + d);
+            assertEquals(9f, got[33], "after, d=" + d);
+            assertArrayEquals(one, java.util.Arrays.copyOfRange(got, 1, 33), "scores16by4 against scores, d=" + d);
+        }
+    }
+
+    /**
      * The quarters kernel (four streams of K, the sums transposed out of the butterfly's lanes) gives each
      * row's scores the bits of the one-row kernel: whole blocks only, blocks and a rest in key order, several
      * blocks, strided and packed keys; the quads buffer is reused dirty, as a thread's scratch is.
