@@ -169,7 +169,8 @@ final class DecodeBlocks {
         // slower); each quad's vector goes through quads[] as a whole vector, stored and loaded at the same
         // offset and width, which forwards
         for (int t = 0; t < 4; t++) {
-            quad(q, qAt, k, kAt + 4 * t * kss, kss, d).intoArray(quads, t * L);
+            int k0 = kAt + 4 * t * kss;
+            quad(q, qAt, k, k0, k0 + kss, k0 + 2 * kss, k0 + 3 * kss, d).intoArray(quads, t * L);
         }
         FloatVector.fromArray(F, quads, 0)
                 .blend(FloatVector.fromArray(F, quads, L), MOD4_1)
@@ -178,11 +179,8 @@ final class DecodeBlocks {
                 .rearrange(QUADS_TO_KEYS).intoArray(sc, sAt);
     }
 
-    /** {@link #tree4} of the dot products of q with four consecutive keys from k0 (d whole vectors). */
-    private static FloatVector quad(float[] q, int qAt, float[] k, int k0, int kss, int d) {
-        int k1 = k0 + kss;
-        int k2 = k1 + kss;
-        int k3 = k2 + kss;
+    /** {@link #tree4} of the dot products of q[qAt, + d) with the keys at k0 … k3, d whole vectors. */
+    private static FloatVector quad(float[] q, int qAt, float[] k, int k0, int k1, int k2, int k3, int d) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = a0;
         FloatVector a2 = a0;
@@ -314,18 +312,7 @@ final class DecodeBlocks {
             int k1 = k0 + kss;
             int k2 = k0 + second;
             int k3 = k2 + kss;
-            FloatVector a0 = FloatVector.zero(F);
-            FloatVector a1 = a0;
-            FloatVector a2 = a0;
-            FloatVector a3 = a0;
-            for (int e = 0; e < bound; e += L) {
-                FloatVector y = FloatVector.fromArray(F, q, qAt + e);
-                a0 = y.fma(FloatVector.fromArray(F, k, k0 + e), a0);
-                a1 = y.fma(FloatVector.fromArray(F, k, k1 + e), a1);
-                a2 = y.fma(FloatVector.fromArray(F, k, k2 + e), a2);
-                a3 = y.fma(FloatVector.fromArray(F, k, k3 + e), a3);
-            }
-            tree4(a0, a1, a2, a3).intoArray(lanes, 0);
+            quad(q, qAt, k, k0, k1, k2, k3, bound).intoArray(lanes, 0);
             float s0 = lanes[LANE0];
             float s1 = lanes[LANE1];
             float s2 = lanes[LANE2];
