@@ -9,9 +9,9 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntConsumer;
 
 /**
- * Runs independent work items on a persistent executor: items are handed out from an atomic counter,
- * the calling thread works too, and each item is computed by exactly one thread, so results never
- * depend on the thread count. No thread is created per call.
+ * Runs independent work items on a persistent executor: each call's items are dealt to its threads (the
+ * calling thread works too) and left-over ones taken from the others' shares; each item is computed by exactly
+ * one thread, so results never depend on the thread count. No thread is created per call.
  */
 final class Parallel {
     private final Executor executor;

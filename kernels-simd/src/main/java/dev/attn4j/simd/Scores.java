@@ -33,8 +33,8 @@ final class Scores {
     private static final long INLINE_MACS = 1 << 16;
     private static final long INLINE_ELEMENTS = 1 << 14;
     private static final ThreadLocal<float[]> ROW_Q = ThreadLocal.withInitial(() -> new float[0]);
-    private static final ThreadLocal<float[]> QUADS = ThreadLocal.withInitial(() -> new float[4 * Vec.L]);
-    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[Vec.L]);
+    /** Per thread: the four-key kernel's lanes (L floats) or the sixteen-key kernel's four quads (4·L). */
+    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[4 * Vec.L]);
     private static final ThreadLocal<float[][]> ROWS = ThreadLocal.withInitial(() -> new float[2][0]);
 
     private Scores() {
@@ -181,14 +181,13 @@ final class Scores {
 
     /**
      * The scores of {@code rows} (≤ {@link #FEW_ROWS}) query rows, row r's query at qAt + r·qStep: the row
-     * scaled into a per-thread buffer, then its dot products with every key, four keys at a time
-     * ({@link DecodeBlocks#scoresKeys4}), straight into the scores when their keys are contiguous, else
-     * through {@code tmp}.
+     * scaled into a per-thread buffer, then its dot products with every key, straight into the scores when
+     * their keys are contiguous (sixteen keys at a time, {@link DecodeBlocks#scores16by4}, the rest four at a time), else four at a time
+     * ({@link DecodeBlocks#scoresKeys4}) through {@code tmp}.
      */
     private static void fewRows(float[] qa, int qAt, int qStep, float scale, int rows, float[] ka, int kBase, int kss,
                                 int d, int sk, Tensor scores, float[] sa, long at, long s2, long s3, float[] tmp) {
-        float[] lanes = LANES.get();
-        float[] quads = QUADS.get();
+        float[] lanes = LANES.get(); // the four-key kernel's lanes, or the four quads of the sixteen-key one
         float[] qrow = ROW_Q.get();
         if (qrow.length < d) {
             qrow = new float[d];
@@ -211,7 +210,7 @@ final class Scores {
                         DecodeBlocks.scores16(qrow, 0, ka, kBase + 16 * j * kss, kss, d, sa, (int) rowAt + 16 * j);
                     } else {
                         DecodeBlocks.scores16by4(qrow, 0, ka, kBase + 16 * j * kss, kss, d, sa, (int) rowAt + 16 * j,
-                                quads);
+                                lanes);
                     }
                 }
                 int done = 16 * sixteens;
@@ -289,8 +288,8 @@ final class Scores {
         float pendingMax = 0f;
         for (int r = from; r < to; r++) {
             int base = (int) rowBase(scores, b, h, i);
-            int lo = Math.min(ev.keyBegin(b, i), sk);
-            int hi = Math.max(Math.min(ev.keyEnd(b, i), sk), lo);
+            int lo = ev.keyBegin(b, i); // both clamped to [0, seqK] by the evaluator
+            int hi = Math.max(ev.keyEnd(b, i), lo);
             float max = lo < hi ? RowSoftmax.paddedMax(sa, base + lo, hi - lo, sk - hi) : NEG_INF;
             if (pending >= 0) {
                 finishRow(sa, pending, pendingLo, pendingHi, sk, scale, pendingMax);

@@ -459,10 +459,9 @@ final class SimdClassic implements ClassicKernels {
         int sk = p.seqK();
         int dv = p.valueDim();
         int n = rowCount(p);
-        float[] oa = out.array();
-        boolean direct = oa != null && out.isContiguous();
-        float[] o = direct ? oa : new float[n * dv];
-        int oOff = direct ? (int) out.offset() : 0;
+        RowsOut res = RowsOut.of(out, n * dv);
+        float[] o = res.rows();
+        int oOff = res.offset();
         parallel.forEach((n + HARD_ROWS - 1) / HARD_ROWS, item -> {
             RowScratch s = SCRATCH.get().ensure(topK, topK);
             for (int r = item * HARD_ROWS; r < Math.min(n, item * HARD_ROWS + HARD_ROWS); r++) {
@@ -480,9 +479,7 @@ final class SimdClassic implements ClassicKernels {
                 }
             }
         });
-        if (!direct) {
-            store(o, out);
-        }
+        res.finish();
     }
 
     /**
@@ -608,10 +605,9 @@ final class SimdClassic implements ClassicKernels {
         int sk = p.seqK();
         int dv = p.valueDim();
         int n = rowCount(p);
-        float[] oa = out.array();
-        boolean direct = oa != null && out.isContiguous();
-        float[] o = direct ? oa : new float[n * dv];
-        int oOff = direct ? (int) out.offset() : 0;
+        RowsOut res = RowsOut.of(out, n * dv);
+        float[] o = res.rows();
+        int oOff = res.offset();
         parallel.forEach((n + HARD_ROWS - 1) / HARD_ROWS, item -> {
             RowScratch s = SCRATCH.get().ensure(sk, 0);
             for (int r = item * HARD_ROWS; r < Math.min(n, item * HARD_ROWS + HARD_ROWS); r++) {
@@ -626,9 +622,7 @@ final class SimdClassic implements ClassicKernels {
                 }
             }
         });
-        if (!direct) {
-            store(o, out);
-        }
+        res.finish();
     }
 
     /** The key that the float64 inverse CDF draws from row[off, off + n) at uniform u, or −1 (see {@link #sample}). */
@@ -769,10 +763,9 @@ final class SimdClassic implements ClassicKernels {
         // −(j − p_t)²/(2σ²) in log₂ units: one multiply per key
         float gauss = (float) (-VMath.LOG2E / (2 * local.sigma() * local.sigma()));
         int n = rowCount(p);
-        float[] oa = out.array();
-        boolean direct = oa != null && out.isContiguous();
-        float[] o = direct ? oa : new float[n * dv];
-        int oOff = direct ? (int) out.offset() : 0;
+        RowsOut res = RowsOut.of(out, n * dv);
+        float[] o = res.rows();
+        int oOff = res.offset();
         float[] c = new float[n];
         parallel.forEach((n + HARD_ROWS - 1) / HARD_ROWS, item -> {
             RowScratch s = SCRATCH.get().ensure((int) Math.max(a, Math.min(sk, 2L * halfWidth + 1)), 0);
@@ -801,9 +794,7 @@ final class SimdClassic implements ClassicKernels {
                 gatherRows(s.values, 0, null, lo, width, inv, vs, vOff + (int) vBase(p, r), dv, o, oOff + r * dv);
             }
         });
-        if (!direct) {
-            store(o, out);
-        }
+        res.finish();
         if (centres != null) {
             store(c, centres);
         }
@@ -1042,6 +1033,24 @@ final class SimdClassic implements ClassicKernels {
     /** {@code t} broadcast to [heads, rows, cols], stored transposed as [heads, cols, rows]. */
     private static float[] packedTransposed(Tensor t, int heads, int rows, int cols) {
         return t.broadcastTo(heads, rows, cols).permute(0, 2, 1).toFloatArray();
+    }
+
+    /**
+     * The hard kernels' output rows: {@code out}'s own array where it is a contiguous heap tensor, else a buffer
+     * of {@code count} floats that {@link #finish} stores into {@code out}.
+     */
+    private record RowsOut(float[] rows, int offset, Tensor copyTo) {
+        static RowsOut of(Tensor out, int count) {
+            float[] a = out.array();
+            return a != null && out.isContiguous() ? new RowsOut(a, (int) out.offset(), null)
+                    : new RowsOut(new float[count], 0, out);
+        }
+
+        void finish() {
+            if (copyTo != null) {
+                store(rows, copyTo);
+            }
+        }
     }
 
     /** Writes row-major {@code values} into {@code t} (any strides, heap or off-heap) on the calling thread. */
