@@ -161,22 +161,75 @@ final class DecodeBlocks {
      * {@link #scoresKeys4} sums them (the same bits), their sixteen sums out as one vector store: the four-key
      * kernel stored each quad's sums to a buffer and read them back as scalars, a store the loads waited on
      * (≈ 30 % of the samples of a one-query top-k call). {@link #scores16}'s sixteen chains at once lost at
-     * d = 64 (four FMAs a chain against its butterfly).
+     * d = 64 (four FMAs a chain against its butterfly). {@code blocks} blocks of sixteen keys, block b's at
+     * kAt + 16b·kss into sc[sAt + 16b, + 16).
      */
-    static void scores16by4(float[] q, int qAt, float[] k, int kAt, int kss, int d, float[] sc, int sAt,
+    static void scores16by4(float[] q, int qAt, float[] k, int kAt, int kss, int d, float[] sc, int sAt, int blocks,
                             float[] quads) {
-        // one quad's code in a loop: four inlined copies passed C2's node budget (the vectors then boxed, 2×
-        // slower); each quad's vector goes through quads[] as a whole vector, stored and loaded at the same
-        // offset and width, which forwards
-        for (int t = 0; t < 4; t++) {
-            int k0 = kAt + 4 * t * kss;
-            quad(q, qAt, k, k0, k0 + kss, k0 + 2 * kss, k0 + 3 * kss, d).intoArray(quads, t * L);
+        if (d == 4 * L) {
+            // q's four vectors loaded once for all blocks: inside the loop C2 reloads them after every store to
+            // quads[] (it cannot prove the arrays apart), a fifth load per four keys' four. In-process A/B of
+            // the one-query score matrix (12 heads × 128 keys, softmax stage), call by call: 1.11–1.14× on one
+            // thread, 1.09–1.15× on two; the same bits
+            FloatVector y0 = FloatVector.fromArray(F, q, qAt);
+            FloatVector y1 = FloatVector.fromArray(F, q, qAt + L);
+            FloatVector y2 = FloatVector.fromArray(F, q, qAt + 2 * L);
+            FloatVector y3 = FloatVector.fromArray(F, q, qAt + 3 * L);
+            for (int b = 0; b < blocks; b++) {
+                // one quad's code in a loop: four inlined copies passed C2's node budget (the vectors then boxed,
+                // 2× slower); each quad's vector goes through quads[] as a whole vector, stored and loaded at the
+                // same offset and width, which forwards
+                for (int t = 0; t < 4; t++) {
+                    // quad()'s FMAs in its order (the same bits), written out here: as a method of its own taking
+                    // the four q vectors it was compiled alone first and then not inlined, its arguments boxed
+                    int k0 = kAt + (16 * b + 4 * t) * kss;
+                    int k1 = k0 + kss;
+                    int k2 = k1 + kss;
+                    int k3 = k2 + kss;
+                    FloatVector z = FloatVector.zero(F);
+                    FloatVector a0 = fk(y0, k, k0, z);
+                    FloatVector a1 = fk(y0, k, k1, z);
+                    FloatVector a2 = fk(y0, k, k2, z);
+                    FloatVector a3 = fk(y0, k, k3, z);
+                    a0 = fk(y1, k, k0 + L, a0);
+                    a1 = fk(y1, k, k1 + L, a1);
+                    a2 = fk(y1, k, k2 + L, a2);
+                    a3 = fk(y1, k, k3 + L, a3);
+                    a0 = fk(y2, k, k0 + 2 * L, a0);
+                    a1 = fk(y2, k, k1 + 2 * L, a1);
+                    a2 = fk(y2, k, k2 + 2 * L, a2);
+                    a3 = fk(y2, k, k3 + 2 * L, a3);
+                    a0 = fk(y3, k, k0 + 3 * L, a0);
+                    a1 = fk(y3, k, k1 + 3 * L, a1);
+                    a2 = fk(y3, k, k2 + 3 * L, a2);
+                    a3 = fk(y3, k, k3 + 3 * L, a3);
+                    tree4(a0, a1, a2, a3).intoArray(quads, t * L);
+                }
+                quadsToKeys(quads, sc, sAt + 16 * b);
+            }
+            return;
         }
+        for (int b = 0; b < blocks; b++) {
+            for (int t = 0; t < 4; t++) {
+                int k0 = kAt + (16 * b + 4 * t) * kss;
+                quad(q, qAt, k, k0, k0 + kss, k0 + 2 * kss, k0 + 3 * kss, d).intoArray(quads, t * L);
+            }
+            quadsToKeys(quads, sc, sAt + 16 * b);
+        }
+    }
+
+    /** The four quads' sums in quads[0, 4L) out as sc[sAt + j] = key j's, one vector store. */
+    private static void quadsToKeys(float[] quads, float[] sc, int sAt) {
         FloatVector.fromArray(F, quads, 0)
                 .blend(FloatVector.fromArray(F, quads, L), MOD4_1)
                 .blend(FloatVector.fromArray(F, quads, 2 * L), MOD4_2)
                 .blend(FloatVector.fromArray(F, quads, 3 * L), MOD4_3)
                 .rearrange(QUADS_TO_KEYS).intoArray(sc, sAt);
+    }
+
+    /** y·k[at, + L) + acc, lane by lane. */
+    private static FloatVector fk(FloatVector y, float[] k, int at, FloatVector acc) {
+        return y.fma(FloatVector.fromArray(F, k, at), acc);
     }
 
     /** {@link #tree4} of the dot products of q[qAt, + d) with the keys at k0 … k3, d whole vectors. */

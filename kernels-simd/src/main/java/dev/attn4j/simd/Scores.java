@@ -202,16 +202,16 @@ final class Scores {
                 // sixteen keys at a time where the vectors have 16 lanes and d is whole vectors (one vector store of
                 // their sums): by scores16 from d = 8·L (in-process A/B of the call, 12 heads, one row, softmax
                 // stage: 1.12× at D = 128, 512 keys; 0.85–0.94× at D = 64, its butterfly against four FMAs a chain),
-                // below as four quads (scores16by4: 1.08–1.10× at D = 64 over 128 and 512 keys, the same bits);
-                // the rest by four
+                // below as four quads (scores16by4: 1.08–1.10× at D = 64 over 128 and 512 keys, the same bits;
+                // with the blocks of a row in one call, q held in registers at D = 4L, a further 1.09–1.15×); the
+                // rest by four
                 int sixteens = DecodeBlocks.sixteens(d) ? sk / 16 : 0;
-                for (int j = 0; j < sixteens; j++) {
-                    if (d >= 8 * Vec.L) {
+                if (d >= 8 * Vec.L) {
+                    for (int j = 0; j < sixteens; j++) {
                         DecodeBlocks.scores16(qrow, 0, ka, kBase + 16 * j * kss, kss, d, sa, (int) rowAt + 16 * j);
-                    } else {
-                        DecodeBlocks.scores16by4(qrow, 0, ka, kBase + 16 * j * kss, kss, d, sa, (int) rowAt + 16 * j,
-                                lanes);
                     }
+                } else if (sixteens > 0) {
+                    DecodeBlocks.scores16by4(qrow, 0, ka, kBase, kss, d, sa, (int) rowAt, sixteens, lanes);
                 }
                 int done = 16 * sixteens;
                 DecodeBlocks.scoresKeys4(qrow, 0, ka, kBase + done * kss, kss, d, sa, (int) rowAt + done, sk - done,

@@ -85,15 +85,14 @@ class DecodeBlocksTest {
                 continue; // 16-lane vectors only
             }
             int kss = d + 5;
-            float[] q = randn(rnd, d, 2f);
+            float[] q = randn(rnd, d + 2, 2f); // q at 2: its offset is not the keys'
             float[] k = randn(rnd, 32 * kss + 3, 1f);
             float[] one = new float[32];
-            DecodeBlocks.scores(q, 0, k, 3, kss, d, one, 0, 32);
+            DecodeBlocks.scores(q, 2, k, 3, kss, d, one, 0, 32);
             float[] got = new float[34];
             java.util.Arrays.fill(got, 9f);
             float[] quads = randn(rnd, 4 * Vec.L, 5f);
-            DecodeBlocks.scores16by4(q, 0, k, 3, kss, d, got, 1, quads);
-            DecodeBlocks.scores16by4(q, 0, k, 3 + 16 * kss, kss, d, got, 17, quads);
+            DecodeBlocks.scores16by4(q, 2, k, 3, kss, d, got, 1, 2, quads);
             assertEquals(9f, got[0], "before, d=" + d);
             assertEquals(9f, got[33], "after, d=" + d);
             assertArrayEquals(one, java.util.Arrays.copyOfRange(got, 1, 33), "scores16by4 against scores, d=" + d);
