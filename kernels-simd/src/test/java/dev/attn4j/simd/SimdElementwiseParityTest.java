@@ -225,6 +225,55 @@ class SimdElementwiseParityTest {
         }
     }
 
+    /**
+     * One token (S = 1, the decode step's call): its cos and sin row is loaded once for all heads. Heads 1 … 12,
+     * halves that are whole vectors, have a tail, or none; positions or per-token caches; in place and padded.
+     */
+    @Test
+    void rotaryOfOneTokenAcrossHeads() {
+        long seed = 9411;
+        SplittableRandom rnd = new SplittableRandom(seed);
+        for (int[] c : new int[][] {{1, 12, 64}, {3, 7, 66}, {2, 1, 130}, {1, 5, 34}, {2, 3, 2}, {1, 12, 256}}) {
+            int b = c[0];
+            int h = c[1];
+            int d = c[2];
+            for (int rotaryDim : new int[] {d, d - 2}) {
+                if (rotaryDim == 0) {
+                    continue;
+                }
+                int half = rotaryDim / 2;
+                for (boolean withPositions : new boolean[] {true, false}) {
+                    for (boolean interleaved : new boolean[] {false, true}) {
+                        Tensor x = random(rnd, b, h, 1, d);
+                        Tensor cos = withPositions ? random(rnd, 40, half + 3).narrow(1, 1, half) : random(rnd, b, 1, half);
+                        Tensor sin = withPositions ? random(rnd, 40, half + 3).narrow(1, 1, half) : random(rnd, b, 1, half);
+                        int[] pos = null;
+                        if (withPositions) {
+                            pos = new int[b];
+                            for (int i = 0; i < b; i++) {
+                                pos[i] = rnd.nextInt(40);
+                            }
+                        }
+                        Tensor want = Tensor.zeros(b, h, 1, d);
+                        ORACLE.rotary(x, cos, sin, pos, rotaryDim, interleaved, want);
+                        String what = "rotary one token " + Arrays.toString(c) + " rotaryDim=" + rotaryDim
+                                + " positions=" + withPositions + " interleaved=" + interleaved;
+                        Tensor got = Tensor.zeros(b, h, 1, d);
+                        Fixtures.poison(got);
+                        SIMD.rotary(x, cos, sin, pos, rotaryDim, interleaved, got);
+                        assertClose(what, want, got, 1e-6, seed);
+                        Tensor p = padded(x);
+                        SIMD.rotary(p, cos, sin, pos, rotaryDim, interleaved, p);
+                        assertClose(what + " padded in place", want, p, 1e-6, seed);
+                        Tensor inPlace = Tensor.of(x.toFloatArray(), b, h, 1, d);
+                        SIMD.rotary(inPlace, cos, sin, pos, rotaryDim, interleaved, inPlace);
+                        assertClose(what + " in place", want, inPlace, 1e-6, seed);
+                    }
+                }
+            }
+        }
+    }
+
     // ------------------------------------------------------------------ small softmaxes
 
     @Test
