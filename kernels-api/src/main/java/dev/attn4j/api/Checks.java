@@ -49,7 +49,7 @@ final class Checks {
     static void sameShape(String name, Tensor t, String otherName, Tensor other) {
         notNull(name, t);
         float32(name, t);
-        if (!Arrays.equals(t.shape(), other.shape())) {
+        if (!t.hasShapeOf(other)) {
             throw new IllegalArgumentException(name + " must have the shape of " + otherName + " "
                     + Arrays.toString(other.shape()) + " but has " + Arrays.toString(t.shape()));
         }
@@ -73,10 +73,7 @@ final class Checks {
     }
 
     static boolean sameView(Tensor a, Tensor b) {
-        return a.segment().address() == b.segment().address()
-                && a.segment().heapBase().orElse(null) == b.segment().heapBase().orElse(null)
-                && a.offset() == b.offset() && a.dtype() == b.dtype()
-                && Arrays.equals(a.shape(), b.shape()) && Arrays.equals(a.strides(), b.strides());
+        return a.sameViewAs(b);
     }
 
     static void mask(AttentionProblem p, Mask mask) {

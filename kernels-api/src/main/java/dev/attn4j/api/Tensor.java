@@ -31,6 +31,16 @@ public final class Tensor {
     private final long offset;
     private final int[] shape;
     private final long[] strides;
+    /*
+     * Facts derived once per view, read by every call's checks and fast paths: computed per call (an
+     * Optional from heapBase(), loops over the axes) they cost a one-token kernel call tens of nanoseconds.
+     */
+    /** {@link #array()}'s answer. */
+    private final float[] array;
+    /** The number of logical elements. */
+    private final long count;
+    /** The largest element index the view reaches (offset when empty). */
+    private final long lastIndex;
 
     private Tensor(MemorySegment segment, DType dtype, long offset, int[] shape, long[] strides) {
         this.segment = Objects.requireNonNull(segment, "segment");
@@ -68,6 +78,14 @@ public final class Tensor {
         this.offset = offset;
         this.shape = shape.clone();
         this.strides = strides.clone();
+        this.array = dtype == DType.FLOAT32 && segment.heapBase().orElse(null) instanceof float[] a
+                && segment.address() == 0 && segment.byteSize() == 4L * a.length ? a : null;
+        this.count = count(this.shape);
+        long reach = offset;
+        for (int axis = 0; axis < this.shape.length; axis++) {
+            reach += (this.shape[axis] - 1L) * this.strides[axis];
+        }
+        this.lastIndex = reach;
     }
 
     // ---------------------------------------------------------------- factories
@@ -205,7 +223,7 @@ public final class Tensor {
 
     /** The number of logical elements. */
     public long elementCount() {
-        return count(shape);
+        return count;
     }
 
     /**
@@ -214,11 +232,7 @@ public final class Tensor {
      * {@code array()[i]}.
      */
     public float[] array() {
-        if (dtype != DType.FLOAT32) {
-            return null;
-        }
-        return segment.heapBase().orElse(null) instanceof float[] a && segment.address() == 0 && segment.byteSize() == 4L * a.length
-                ? a : null;
+        return array;
     }
 
     /** Whether the elements are laid out contiguously in row-major order. */
@@ -415,8 +429,11 @@ public final class Tensor {
 
     /** Whether the storage bytes this view can reach overlap those of {@code other}. */
     public boolean overlaps(Tensor other) {
-        if (elementCount() == 0 || other.elementCount() == 0) {
+        if (count == 0 || other.count == 0) {
             return false;
+        }
+        if (array != null && other.array != null && array != other.array) {
+            return false; // two float arrays: no storage in common
         }
         MemorySegment a = segment;
         MemorySegment b = other.segment;
@@ -489,11 +506,24 @@ public final class Tensor {
     }
 
     private long lastIndex() {
-        long last = offset;
-        for (int axis = 0; axis < shape.length; axis++) {
-            last += (shape[axis] - 1L) * strides[axis];
+        return lastIndex;
+    }
+
+    /** Whether this view has {@code other}'s shape (no copies). */
+    boolean hasShapeOf(Tensor other) {
+        return Arrays.equals(shape, other.shape);
+    }
+
+    /** Whether this is {@code other}'s view exactly: the same storage, element type, offset, shape and strides. */
+    boolean sameViewAs(Tensor other) {
+        if (this == other) {
+            return true;
         }
-        return last;
+        boolean sameStorage = array != null ? array == other.array
+                : segment.address() == other.segment.address()
+                        && segment.heapBase().orElse(null) == other.segment.heapBase().orElse(null);
+        return sameStorage && offset == other.offset && dtype == other.dtype && Arrays.equals(shape, other.shape)
+                && Arrays.equals(strides, other.strides);
     }
 
     @Override

@@ -36,6 +36,36 @@ class TensorAndMaskTest {
         assertFalse(bshd.isContiguous());
     }
 
+    /**
+     * The facts a view keeps from its construction (its array, element count, reach) answer as they were computed
+     * per call: two arrays never overlap, one array's views do where they share an element, a heap slice of an
+     * array has no array() fast path, and "the same view" needs the same storage, offset, shape and strides.
+     */
+    @Test
+    void viewFactsKeptFromConstruction() {
+        float[] data = new float[64];
+        Tensor a = Tensor.view(data, 4, new int[] {3, 5}, new long[] {6, 1});
+        assertSame(data, a.array());
+        assertEquals(15, a.elementCount());
+        assertEquals(0, Tensor.view(data, 4, new int[] {3, 0}, new long[] {6, 1}).elementCount());
+        assertEquals(1, Tensor.view(data, 9, new int[] {}, new long[] {}).elementCount());
+        assertFalse(a.overlaps(Tensor.view(new float[64], 4, new int[] {3, 5}, new long[] {6, 1})), "another array");
+        assertTrue(a.overlaps(Tensor.view(data, 20, new int[] {1}, new long[] {1})), "element 20 = a[2, 4]");
+        assertFalse(a.overlaps(Tensor.view(data, 21, new int[] {2}, new long[] {1})), "21, 22: between rows and past");
+        assertFalse(a.overlaps(Tensor.view(data, 9, new int[] {0}, new long[] {1})), "an empty view");
+        MemorySegment slice = MemorySegment.ofArray(data).asSlice(8);
+        Tensor sliced = Tensor.view(slice, DType.FLOAT32, 0, new int[] {2}, new long[] {1});
+        assertNull(sliced.array(), "a slice of an array is no array view");
+        assertTrue(sliced.overlaps(Tensor.view(data, 3, new int[] {1}, new long[] {1})), "bytes 8..15 = element 2, 3");
+        assertFalse(sliced.overlaps(Tensor.view(data, 4, new int[] {1}, new long[] {1})));
+        assertFalse(Tensor.ofBooleans(new byte[4], 4).overlaps(a), "another storage");
+        assertTrue(Checks.sameView(a, Tensor.view(data, 4, new int[] {3, 5}, new long[] {6, 1})));
+        assertFalse(Checks.sameView(a, Tensor.view(data, 5, new int[] {3, 5}, new long[] {6, 1})), "offset");
+        assertFalse(Checks.sameView(a, Tensor.view(data, 4, new int[] {5, 3}, new long[] {6, 1})), "shape");
+        assertFalse(Checks.sameView(a, Tensor.view(data, 4, new int[] {3, 5}, new long[] {7, 1})), "strides");
+        assertFalse(Checks.sameView(a, Tensor.view(data.clone(), 4, new int[] {3, 5}, new long[] {6, 1})), "array");
+    }
+
     /** toFloatArray's bulk rows (float32, dense last axis) give what element-wise reads give, on and off the heap. */
     @Test
     void toFloatArrayMatchesElementReads() {
