@@ -204,16 +204,8 @@ class SimdElementwiseParityTest {
                     for (int i = 0; i < pos.length; i++) {
                         pos[i] = rnd.nextInt(300);
                     }
-                    Tensor want = Tensor.zeros(b, h, s, d);
-                    ORACLE.rotary(x, cos, sin, pos, rotaryDim, interleaved, want);
                     String what = "rotary " + Arrays.toString(c) + " rotaryDim=" + rotaryDim + " interleaved=" + interleaved;
-                    Tensor got = Tensor.zeros(b, h, s, d);
-                    Fixtures.poison(got);
-                    SIMD.rotary(x, cos, sin, pos, rotaryDim, interleaved, got);
-                    assertClose(what, want, got, 1e-6, seed);
-                    Tensor p = padded(x);
-                    SIMD.rotary(p, cos, sin, pos, rotaryDim, interleaved, p);
-                    assertClose(what + " padded in place", want, p, 1e-6, seed);
+                    Tensor want = assertRotary(what, x, cos, sin, pos, rotaryDim, interleaved, seed);
                     try (Arena arena = Arena.ofConfined()) {
                         Tensor yo = Fixtures.offHeap(arena, new float[b * h * s * d], b, h, s, d);
                         SIMD.rotary(Fixtures.offHeap(arena, x.toFloatArray(), b, h, s, d), cos, sin, pos, rotaryDim,
@@ -223,6 +215,24 @@ class SimdElementwiseParityTest {
                 }
             }
         }
+    }
+
+    /**
+     * SIMD's rotary of x against the oracle's, into a poisoned output and in place over a padded copy of x;
+     * returns the oracle's result.
+     */
+    private static Tensor assertRotary(String what, Tensor x, Tensor cos, Tensor sin, int[] pos, int rotaryDim,
+                                       boolean interleaved, long seed) {
+        Tensor want = Tensor.zeros(x.shape());
+        ORACLE.rotary(x, cos, sin, pos, rotaryDim, interleaved, want);
+        Tensor got = Tensor.zeros(x.shape());
+        Fixtures.poison(got);
+        SIMD.rotary(x, cos, sin, pos, rotaryDim, interleaved, got);
+        assertClose(what, want, got, 1e-6, seed);
+        Tensor p = padded(x);
+        SIMD.rotary(p, cos, sin, pos, rotaryDim, interleaved, p);
+        assertClose(what + " padded in place", want, p, 1e-6, seed);
+        return want;
     }
 
     /**
@@ -254,17 +264,9 @@ class SimdElementwiseParityTest {
                                 pos[i] = rnd.nextInt(40);
                             }
                         }
-                        Tensor want = Tensor.zeros(b, h, 1, d);
-                        ORACLE.rotary(x, cos, sin, pos, rotaryDim, interleaved, want);
                         String what = "rotary one token " + Arrays.toString(c) + " rotaryDim=" + rotaryDim
                                 + " positions=" + withPositions + " interleaved=" + interleaved;
-                        Tensor got = Tensor.zeros(b, h, 1, d);
-                        Fixtures.poison(got);
-                        SIMD.rotary(x, cos, sin, pos, rotaryDim, interleaved, got);
-                        assertClose(what, want, got, 1e-6, seed);
-                        Tensor p = padded(x);
-                        SIMD.rotary(p, cos, sin, pos, rotaryDim, interleaved, p);
-                        assertClose(what + " padded in place", want, p, 1e-6, seed);
+                        Tensor want = assertRotary(what, x, cos, sin, pos, rotaryDim, interleaved, seed);
                         Tensor inPlace = Tensor.of(x.toFloatArray(), b, h, 1, d);
                         SIMD.rotary(inPlace, cos, sin, pos, rotaryDim, interleaved, inPlace);
                         assertClose(what + " in place", want, inPlace, 1e-6, seed);
