@@ -295,13 +295,6 @@ final class SimdBlocks implements BlockKernels {
                           int[] positions, int heads, int seq, int d, int half, boolean interleaved) {
 
         /**
-         * Every position of head bh = b·heads + h, in memory order. Walking the heads of one position instead
-         * (to load its cos and sin once for all of them) strode [H, S, D] memory by S·D floats, a multiple of
-         * 4 KB that maps every head to the same L1 sets: 41–46 µs for 12 heads × 128 tokens against 23.4–23.5
-         * µs this way. A loop over positions innermost (one vector of t at a time, long trip counts) measured
-         * 21.5–21.6 µs against 22.9–24.4 for this one in alternating runs: not worth a second path.
-         */
-        /**
          * The one position of batch row b (S = 1) for every head, heads innermost: its cos and sin vectors are
          * loaded once for all heads, where {@link #head} loaded them per head and paid its loop's setup for two
          * vectors of work. In-process A/B, 12 heads of 64 at one token, the backend's call: 74 against 211–218
@@ -347,6 +340,13 @@ final class SimdBlocks implements BlockKernels {
             }
         }
 
+        /**
+         * Every position of head bh = b·heads + h, in memory order. Walking the heads of one position instead
+         * (to load its cos and sin once for all of them) strode [H, S, D] memory by S·D floats, a multiple of
+         * 4 KB that maps every head to the same L1 sets: 41–46 µs for 12 heads × 128 tokens against 23.4–23.5
+         * µs this way. A loop over positions innermost (one vector of t at a time, long trip counts) measured
+         * 21.5–21.6 µs against 22.9–24.4 for this one in alternating runs: not worth a second path.
+         */
         void head(int bh) {
             int b = bh / heads;
             int h = bh % heads;
