@@ -39,7 +39,7 @@ public final class Tensor {
     private final float[] array;
     /** The number of logical elements. */
     private final long count;
-    /** The largest element index the view reaches (offset when empty). */
+    /** The largest element index the view reaches (not meaningful for an empty view, which reaches none). */
     private final long lastIndex;
 
     private Tensor(MemorySegment segment, DType dtype, long offset, int[] shape, long[] strides) {
