@@ -237,13 +237,16 @@ class SimdElementwiseParityTest {
 
     /**
      * One token (S = 1, the decode step's call): its cos and sin row is loaded once for all heads. Heads 1 … 12,
-     * halves that are whole vectors, have a tail, or none; positions or per-token caches; in place and padded.
+     * halves that are whole vectors, have a tail, or none; positions or per-token caches; in place and padded;
+     * a batch of 40 tokens on the pool.
      */
     @Test
     void rotaryOfOneTokenAcrossHeads() {
         long seed = 9411;
         SplittableRandom rnd = new SplittableRandom(seed);
-        for (int[] c : new int[][] {{1, 12, 64}, {3, 7, 66}, {2, 1, 130}, {1, 5, 34}, {2, 3, 2}, {1, 12, 256}}) {
+        // the last case is large enough (B·H·D ≥ 2^15) for the pool, one token per item
+        for (int[] c : new int[][] {{1, 12, 64}, {3, 7, 66}, {2, 1, 130}, {1, 5, 34}, {2, 3, 2}, {1, 12, 256},
+                {40, 8, 128}}) {
             int b = c[0];
             int h = c[1];
             int d = c[2];
