@@ -37,7 +37,7 @@ public final class Tensor {
      */
     /** {@link #array()}'s answer. */
     private final float[] array;
-    /** The number of logical elements. */
+    /** The number of logical elements, or −1 where that overflows a long. */
     private final long count;
     /** The largest element index the view reaches (not meaningful for an empty view, which reaches none). */
     private final long lastIndex;
@@ -80,7 +80,13 @@ public final class Tensor {
         this.strides = strides.clone();
         this.array = dtype == DType.FLOAT32 && segment.heapBase().orElse(null) instanceof float[] a
                 && segment.address() == 0 && segment.byteSize() == 4L * a.length ? a : null;
-        this.count = count(this.shape);
+        long n;
+        try {
+            n = count(this.shape);
+        } catch (ArithmeticException e) {
+            n = -1; // a broadcast view (stride 0) whose element count overflows a long: elementCount() says so
+        }
+        this.count = n;
         long reach = offset;
         for (int axis = 0; axis < this.shape.length; axis++) {
             reach += (this.shape[axis] - 1L) * this.strides[axis];
@@ -223,7 +229,7 @@ public final class Tensor {
 
     /** The number of logical elements. */
     public long elementCount() {
-        return count;
+        return count >= 0 ? count : count(shape);
     }
 
     /**

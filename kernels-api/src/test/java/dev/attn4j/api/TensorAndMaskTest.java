@@ -49,6 +49,9 @@ class TensorAndMaskTest {
         assertEquals(15, a.elementCount());
         assertEquals(0, Tensor.view(data, 4, new int[] {3, 0}, new long[] {6, 1}).elementCount());
         assertEquals(1, Tensor.view(data, 9, new int[] {}, new long[] {}).elementCount());
+        int big = Integer.MAX_VALUE;
+        Tensor huge = Tensor.view(data, 0, new int[] {big, big, big}, new long[] {0, 0, 0});
+        assertThrows(ArithmeticException.class, huge::elementCount, "a broadcast view too large to count");
         assertFalse(a.overlaps(Tensor.view(new float[64], 4, new int[] {3, 5}, new long[] {6, 1})), "another array");
         assertTrue(a.overlaps(Tensor.view(data, 20, new int[] {1}, new long[] {1})), "element 20 = a[2, 4]");
         assertFalse(a.overlaps(Tensor.view(data, 21, new int[] {2}, new long[] {1})), "21, 22: between rows and past");
