@@ -450,9 +450,9 @@ public final class Tensor {
             return false;
         }
         long aFirst = a.address() + offset * dtype.byteSize();
-        long aEnd = a.address() + (lastIndex() + 1) * dtype.byteSize();
+        long aEnd = a.address() + (lastIndex + 1) * dtype.byteSize();
         long bFirst = b.address() + other.offset * other.dtype.byteSize();
-        long bEnd = b.address() + (other.lastIndex() + 1) * other.dtype.byteSize();
+        long bEnd = b.address() + (other.lastIndex + 1) * other.dtype.byteSize();
         if (aFirst >= bEnd || bFirst >= aEnd) {
             return false;
         }
@@ -509,10 +509,6 @@ public final class Tensor {
             increment(idx, outer);
         }
         return false;
-    }
-
-    private long lastIndex() {
-        return lastIndex;
     }
 
     /** Whether this view has {@code other}'s shape (no copies). */

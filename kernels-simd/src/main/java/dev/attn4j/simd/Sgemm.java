@@ -50,7 +50,6 @@ final class Sgemm {
     static final int GEMV_ROWS = 2;
     /** Columns of y per work item of {@link #gemv}: 32 rows of W, read by one thread. */
     private static final int GEMV_COLS = 32;
-    /** Columns of y per work item of {@link #gemvRows}: four vectors, four FMA chains per row of B. */
     /**
      * Multiply-adds below which the unpacked paths run on the calling thread: handing items to the pool and
      * waiting for them costs microseconds, more than such a product (a head's decode-step matmul, 64 × 128).
