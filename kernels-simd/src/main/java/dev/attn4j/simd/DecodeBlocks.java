@@ -137,23 +137,32 @@ final class DecodeBlocks {
         }
     }
 
-    /** Lanes i with i mod 4 = r, r = 1, 2, 3: where {@link #scores16by4} takes its second, third, fourth quad. */
-    private static final VectorMask<Float> MOD4_1 = mod4(1);
-    private static final VectorMask<Float> MOD4_2 = mod4(2);
-    private static final VectorMask<Float> MOD4_3 = mod4(3);
     /**
-     * After {@link #tree4}, quarter Q of the vector holds key t(Q) of its quad in every lane, t = (0, 2, 1, 3); with
-     * quad q's vector blended into lanes ≡ q (mod 4), lane 4Q + q holds key 4q + t(Q). This puts key j in lane j.
+     * Within each group of four lanes, lane r ← lane r − 1 (lane 0 ← lane 3, which the next blend replaces):
+     * {@link #scores16by4} moves the quads taken so far up one lane before it takes the next into lane 0.
      */
-    private static final VectorShuffle<Float> QUADS_TO_KEYS = VectorShuffle.fromOp(F,
-            j -> L == 16 ? 4 * new int[] {0, 2, 1, 3}[j % 4] + j / 4 : j);
+    private static final VectorShuffle<Float> QUAD_UP = VectorShuffle.fromOp(F, i -> i / 4 * 4 + (i + 3) % 4);
+    /** Lanes ≡ 0 (mod 4): where {@link #scores16by4} takes each quad's sums. */
+    private static final VectorMask<Float> QUAD_LANE = VectorMask.fromLong(F, 0x1111_1111_1111_1111L);
+    /**
+     * After {@link #tree4}, quarter Q of the vector holds key t(Q) of its quad in every lane, t = (0, 2, 1, 3);
+     * with each quad taken into lane 0 of every group and moved up one lane per later quad, lane 4Q + r holds
+     * key 4(3 − r) + t(Q) after the four. This puts key j in lane j.
+     */
+    private static final VectorShuffle<Float> QUADS_TO_KEYS = quadsToKeys();
 
-    private static VectorMask<Float> mod4(int r) {
-        boolean[] bits = new boolean[L];
-        for (int i = 0; i < L; i++) {
-            bits[i] = i % 4 == r;
+    private static VectorShuffle<Float> quadsToKeys() {
+        if (L != 16) {
+            return VectorShuffle.iota(F, 0, 1, true); // scores16by4 runs at 16 lanes only (sixteens)
         }
-        return VectorMask.fromArray(F, bits, 0);
+        int[] t = {0, 2, 1, 3};
+        int[] from = new int[L];
+        for (int quarter = 0; quarter < 4; quarter++) {
+            for (int r = 0; r < 4; r++) {
+                from[4 * (3 - r) + t[quarter]] = 4 * quarter + r;
+            }
+        }
+        return VectorShuffle.fromArray(F, from, 0);
     }
 
     /**
@@ -164,21 +173,20 @@ final class DecodeBlocks {
      * d = 64 (four FMAs a chain against its butterfly). {@code blocks} blocks of sixteen keys, block b's at
      * kAt + 16b·kss into sc[sAt + 16b, + 16).
      */
-    static void scores16by4(float[] q, int qAt, float[] k, int kAt, int kss, int d, float[] sc, int sAt, int blocks,
-                            float[] quads) {
+    static void scores16by4(float[] q, int qAt, float[] k, int kAt, int kss, int d, float[] sc, int sAt, int blocks) {
         if (d == 4 * L) {
-            // q's four vectors loaded once for all blocks: inside the loop C2 reloads them after every store to
-            // quads[] (it cannot prove the arrays apart), a fifth load per four keys' four. In-process A/B of
-            // the one-query score matrix (12 heads × 128 keys, softmax stage), call by call: 1.11–1.14× on one
-            // thread, 1.09–1.15× on two; the same bits
+            // q's four vectors loaded once for all blocks (in-process A/B of the one-query score matrix, 12 heads
+            // × 128 keys, softmax stage, call by call: 1.11–1.14× on one thread, 1.09–1.15× on two; the same bits)
             FloatVector y0 = FloatVector.fromArray(F, q, qAt);
             FloatVector y1 = FloatVector.fromArray(F, q, qAt + L);
             FloatVector y2 = FloatVector.fromArray(F, q, qAt + 2 * L);
             FloatVector y3 = FloatVector.fromArray(F, q, qAt + 3 * L);
             for (int b = 0; b < blocks; b++) {
                 // one quad's code in a loop: four inlined copies passed C2's node budget (the vectors then boxed,
-                // 2× slower); each quad's vector goes through quads[] as a whole vector, stored and loaded at the
-                // same offset and width, which forwards
+                // 2× slower). The quads meet in a register, one lane up per quad (QUAD_UP), where they went
+                // through a buffer, four vector stores read back by four loads that the block's store out
+                // waited on (a third of a profile's samples): 12 heads × 128 keys, one thread, 1.08–1.09×
+                FloatVector sums = FloatVector.zero(F);
                 for (int t = 0; t < 4; t++) {
                     // quad()'s FMAs in its order (the same bits), written out here: as a method of its own taking
                     // the four q vectors it was compiled alone first and then not inlined, its arguments boxed
@@ -203,28 +211,21 @@ final class DecodeBlocks {
                     a1 = fk(y3, k, k1 + 3 * L, a1);
                     a2 = fk(y3, k, k2 + 3 * L, a2);
                     a3 = fk(y3, k, k3 + 3 * L, a3);
-                    tree4(a0, a1, a2, a3).intoArray(quads, t * L);
+                    sums = sums.rearrange(QUAD_UP).blend(tree4(a0, a1, a2, a3), QUAD_LANE);
                 }
-                quadsToKeys(quads, sc, sAt + 16 * b);
+                sums.rearrange(QUADS_TO_KEYS).intoArray(sc, sAt + 16 * b);
             }
             return;
         }
         for (int b = 0; b < blocks; b++) {
+            FloatVector sums = FloatVector.zero(F);
             for (int t = 0; t < 4; t++) {
                 int k0 = kAt + (16 * b + 4 * t) * kss;
-                quad(q, qAt, k, k0, k0 + kss, k0 + 2 * kss, k0 + 3 * kss, d).intoArray(quads, t * L);
+                sums = sums.rearrange(QUAD_UP).blend(quad(q, qAt, k, k0, k0 + kss, k0 + 2 * kss, k0 + 3 * kss, d),
+                        QUAD_LANE);
             }
-            quadsToKeys(quads, sc, sAt + 16 * b);
+            sums.rearrange(QUADS_TO_KEYS).intoArray(sc, sAt + 16 * b);
         }
-    }
-
-    /** The four quads' sums in quads[0, 4L) out as sc[sAt + j] = key j's, one vector store. */
-    private static void quadsToKeys(float[] quads, float[] sc, int sAt) {
-        FloatVector.fromArray(F, quads, 0)
-                .blend(FloatVector.fromArray(F, quads, L), MOD4_1)
-                .blend(FloatVector.fromArray(F, quads, 2 * L), MOD4_2)
-                .blend(FloatVector.fromArray(F, quads, 3 * L), MOD4_3)
-                .rearrange(QUADS_TO_KEYS).intoArray(sc, sAt);
     }
 
     /** y·k[at, + L) + acc, lane by lane. */

@@ -9,6 +9,7 @@ import dev.attn4j.api.MaskEvaluator;
 import dev.attn4j.api.ScoreStage;
 import dev.attn4j.api.Tensor;
 import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
 
 /**
  * The score matrix (ONNX {@code qk_matmul_output}) and the in-place masked softmax over score rows.
@@ -33,8 +34,8 @@ final class Scores {
     private static final long INLINE_MACS = 1 << 16;
     private static final long INLINE_ELEMENTS = 1 << 14;
     private static final ThreadLocal<float[]> ROW_Q = ThreadLocal.withInitial(() -> new float[0]);
-    /** Per thread: the four-key kernel's lanes (L floats) or the sixteen-key kernel's four quads (4·L). */
-    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[4 * Vec.L]);
+    /** Per thread: the four-key kernel's lanes (L floats). */
+    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[Vec.L]);
     private static final ThreadLocal<float[][]> ROWS = ThreadLocal.withInitial(() -> new float[2][0]);
 
     private Scores() {
@@ -79,11 +80,11 @@ final class Scores {
             int h = idx / qTiles % p.heads();
             int i0 = idx % qTiles * bq;
             int rows = Math.min(bq, p.seqQ() - i0);
-            FlashAttention.Scratch s = FlashAttention.scratch(d, 1, bk);
-            float[] qt = s.qt;
+            // the transposed tile's buffers only where the tile runs (their lookup was 3 % of a one-query call)
+            FlashAttention.Scratch s = rows > FEW_ROWS ? FlashAttention.scratch(d, 1, bk) : null;
             int qBase = (int) (q.offset() + b * q.stride(0) + h * q.stride(1));
             if (rows > FEW_ROWS) {
-                queryTile(qa, qBase + i0 * (int) q.stride(2), (int) q.stride(2), rows, d, qt, bq, scales);
+                queryTile(qa, qBase + i0 * (int) q.stride(2), (int) q.stride(2), rows, d, s.qt, bq, scales);
             }
             float[][] buf = rows(sk);
             float[] row = buf[0];
@@ -115,7 +116,7 @@ final class Scores {
             }
             for (int j0 = from; rows > FEW_ROWS && j0 < to; j0 += bk) {
                 int nk = Math.min(bk, sk - j0);
-                MicroKernels.rowsA(ka, kBase + j0 * kss, kss, qt, 0, d, s.st, 0, bq, nk, false);
+                MicroKernels.rowsA(ka, kBase + j0 * kss, kss, s.qt, 0, d, s.st, 0, bq, nk, false);
                 storeTile(s.st, bq, rows, nk, scores, sa, s0 + i0 * s2 + j0 * s3, s2, s3);
             }
             if (stage == ScoreStage.SOFTMAX && sa != null && dense.isEmpty() && !p.hasSoftcap()) {
@@ -187,15 +188,22 @@ final class Scores {
      */
     private static void fewRows(float[] qa, int qAt, int qStep, float scale, int rows, float[] ka, int kBase, int kss,
                                 int d, int sk, Tensor scores, float[] sa, long at, long s2, long s3, float[] tmp) {
-        float[] lanes = LANES.get(); // the four-key kernel's lanes, or the four quads of the sixteen-key one
+        float[] lanes = LANES.get(); // the four-key kernel's lanes
         float[] qrow = ROW_Q.get();
         if (qrow.length < d) {
             qrow = new float[d];
             ROW_Q.set(qrow);
         }
+        int bound = F.loopBound(d);
         for (int r = 0; r < rows; r++) {
-            for (int e = 0; e < d; e++) {
-                qrow[e] = qa[qAt + r * qStep + e] * scale;
+            // the scaled row by vectors (the same products): the scalar loop, not vectorized by C2, was 4 % of a
+            // one-query score matrix's samples
+            int qr = qAt + r * qStep;
+            for (int e = 0; e < bound; e += L) {
+                FloatVector.fromArray(F, qa, qr + e).mul(scale).intoArray(qrow, e);
+            }
+            for (int e = bound; e < d; e++) {
+                qrow[e] = qa[qr + e] * scale;
             }
             long rowAt = at + r * s2;
             if (sa != null) {
@@ -211,7 +219,7 @@ final class Scores {
                         DecodeBlocks.scores16(qrow, 0, ka, kBase + 16 * j * kss, kss, d, sa, (int) rowAt + 16 * j);
                     }
                 } else if (sixteens > 0) {
-                    DecodeBlocks.scores16by4(qrow, 0, ka, kBase, kss, d, sa, (int) rowAt, sixteens, lanes);
+                    DecodeBlocks.scores16by4(qrow, 0, ka, kBase, kss, d, sa, (int) rowAt, sixteens);
                 }
                 int done = 16 * sixteens;
                 DecodeBlocks.scoresKeys4(qrow, 0, ka, kBase + done * kss, kss, d, sa, (int) rowAt + done, sk - done,

@@ -74,7 +74,7 @@ class DecodeBlocksTest {
 
     /**
      * Sixteen keys as four quads out through one vector store ({@link DecodeBlocks#scores16by4}) give the one-row
-     * kernel's bits, at every d it serves (16 lanes, whole vectors), strided keys, a dirty quads buffer, and
+     * kernel's bits, at every d it serves (16 lanes, whole vectors), strided keys, and
      * write nothing outside their sixteen scores.
      */
     @Test
@@ -91,8 +91,7 @@ class DecodeBlocksTest {
             DecodeBlocks.scores(q, 2, k, 3, kss, d, one, 0, 32);
             float[] got = new float[34];
             java.util.Arrays.fill(got, 9f);
-            float[] quads = randn(rnd, 4 * Vec.L, 5f);
-            DecodeBlocks.scores16by4(q, 2, k, 3, kss, d, got, 1, 2, quads);
+            DecodeBlocks.scores16by4(q, 2, k, 3, kss, d, got, 1, 2);
             assertEquals(9f, got[0], "before, d=" + d);
             assertEquals(9f, got[33], "after, d=" + d);
             assertArrayEquals(one, java.util.Arrays.copyOfRange(got, 1, 33), "scores16by4 against scores, d=" + d);
