@@ -24,12 +24,18 @@ final class CudaRuntime {
         }
         List<Path> order = new ArrayList<>();
         Path shim = plan instanceof CudaLibraries.ViaShim ? NativeResources.extractShim() : null;
-        for (Path lib : plan.loadOrder(shim)) {
-            try {
-                System.load(lib.toAbsolutePath().toString());
-                order.add(lib);
-            } catch (UnsatisfiedLinkError e) {
-                throw new CudaException("loading " + lib + " failed: " + e.getMessage(), e);
+        try {
+            for (Path lib : plan.loadOrder(shim)) {
+                try {
+                    System.load(lib.toAbsolutePath().toString());
+                    order.add(lib);
+                } catch (UnsatisfiedLinkError e) {
+                    throw new CudaException("loading " + lib + " failed: " + e.getMessage(), e);
+                }
+            }
+        } finally {
+            if (shim != null) {
+                NativeResources.discard(shim); // loaded or not, the copy is not needed any more
             }
         }
         try {

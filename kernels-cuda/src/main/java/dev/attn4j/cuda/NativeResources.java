@@ -52,18 +52,41 @@ final class NativeResources {
         return new String(read(name), StandardCharsets.UTF_8);
     }
 
-    /** Copies the shim to a private temporary directory (deleted at exit) and returns its path. */
+    /**
+     * Copies the shim to a private temporary directory and returns its path. {@link #discard} removes both once
+     * the shim is loaded; they are also deleted at exit, the file before its directory (the exit hook deletes in
+     * the reverse order of registration: registered the other way round, every JVM left an empty directory behind).
+     */
     static Path extractShim() {
         try {
             Path dir = Files.createTempDirectory("attn4j-cuda-",
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-            Path shim = dir.resolve("libattn4j_cublas_shim.so");
-            Files.copy(loader().getResourceAsStream(SHIM), shim, StandardCopyOption.REPLACE_EXISTING);
-            shim.toFile().deleteOnExit();
             dir.toFile().deleteOnExit();
+            Path shim = dir.resolve("libattn4j_cublas_shim.so");
+            shim.toFile().deleteOnExit();
+            try (InputStream in = loader().getResourceAsStream(SHIM)) {
+                if (in == null) {
+                    throw new IllegalStateException("class-path resource " + SHIM + " is missing");
+                }
+                Files.copy(in, shim, StandardCopyOption.REPLACE_EXISTING);
+            }
             return shim;
         } catch (IOException e) {
             throw new UncheckedIOException("extracting " + SHIM, e);
+        }
+    }
+
+    /**
+     * Deletes an extracted shim and its directory now: a loaded library stays mapped after its file is gone (on
+     * Linux, the one platform the shim is built for). What cannot be deleted is left to the exit hook.
+     */
+    static void discard(Path shim) {
+        try {
+            Files.deleteIfExists(shim);
+            Files.deleteIfExists(shim.getParent());
+        } catch (IOException e) {
+            System.getLogger("dev.attn4j.cuda").log(System.Logger.Level.DEBUG,
+                    "attn4j: " + shim + " stays until exit: " + e.getMessage());
         }
     }
 
