@@ -528,7 +528,10 @@ final class SimdClassic implements ClassicKernels {
         return Math.min(m + 1, k);
     }
 
-    /** a[0, n) ← e^(a − max) for n a multiple of L (−∞ padding gives 0); returns the sum in lane order. */
+    /**
+     * a[0, n) ← e^(a − max) for n a multiple of L (−∞ padding gives 0); returns the sum, reduced in registers
+     * ({@link DecodeBlocks#tree1}: the sum vector stored and read back as scalars waited on the store).
+     */
     private static float expShifted(float[] a, int n, float max) {
         FloatVector acc = FloatVector.zero(F);
         for (int i = 0; i < n; i += L) {
@@ -536,9 +539,7 @@ final class SimdClassic implements ClassicKernels {
             e.intoArray(a, i);
             acc = acc.add(e);
         }
-        float[] lanes = VMath.lanes();
-        acc.intoArray(lanes, 0);
-        return VMath.sumLanes(lanes);
+        return DecodeBlocks.tree1(acc);
     }
 
     /**
@@ -804,7 +805,7 @@ final class SimdClassic implements ClassicKernels {
      * z = Σ_a v_p[a]·tanh(Σ_e W_p[a, e]·x[e]) for one row x, W_p stored transposed [D, A]: the hidden units'
      * pre-activations by {@link #axpyRows} (lanes over a, four FMA chains, unmasked where whole vectors fit;
      * four masked chains of partial sums over e took the local-p call from 234 to 289 µs, 128 tokens, one
-     * thread) into xs, then tanh and the v_p dot as vectors, the lanes of z in order.
+     * thread) into xs, then tanh and the v_p dot as vectors, the lanes of z by a tree.
      */
     private static double positionLogit(float[] x, int xo, int d, float[] wT, int wo, int a, float[] vp, int vpo,
                                         float[] xs) {
@@ -812,7 +813,7 @@ final class SimdClassic implements ClassicKernels {
         return positionTanh(xs, a, vp, vpo);
     }
 
-    /** Σ_a v_p[a]·tanh(xs[a]), lanes over a, then the lanes in order. */
+    /** Σ_a v_p[a]·tanh(xs[a]), lanes over a, then the lanes by {@link DecodeBlocks#tree1}. */
     private static double positionTanh(float[] xs, int a, float[] vp, int vpo) {
         FloatVector z = FloatVector.zero(F);
         for (int t = 0; t < a; t += L) {
@@ -820,9 +821,7 @@ final class SimdClassic implements ClassicKernels {
             VectorMask<Float> m = F.indexInRange(t, a);
             z = VMath.tanh(FloatVector.fromArray(F, xs, t, m)).fma(FloatVector.fromArray(F, vp, vpo + t, m), z);
         }
-        float[] lanes = VMath.lanes();
-        z.intoArray(lanes, 0);
-        return VMath.sumLanes(lanes);
+        return DecodeBlocks.tree1(z);
     }
 
     /** Rows of local-p per distinct position weight from which W_p is transposed first (see {@link #localP}). */
@@ -842,26 +841,19 @@ final class SimdClassic implements ClassicKernels {
     }
 
     /**
-     * {@link #positionLogit} with W_p [A, D] read in place: x_a as a dot product along D (lanes, then the
-     * lanes in order, then the scalar tail), into xs; then tanh and the v_p dot as vectors.
+     * {@link #positionLogit} with W_p [A, D] read in place: the x_a as a decode step's scores are (W_p's rows as
+     * keys): sixteen at a time where {@link DecodeBlocks#sixteens}(d), the rest four at a time, into xs; then tanh
+     * and the v_p dot as vectors. Each x_a's lanes went through a buffer and were read back as scalars, a store
+     * the loads waited on, A times a row: one token over 4 heads, D = A = 64, one thread, 1.2× the whole call.
      */
     private static double positionLogitInPlace(float[] x, int xo, int d, float[] w, int wo, int a, float[] vp, int vpo,
                                                float[] xs) {
-        float[] lanes = VMath.lanes();
-        int bound = F.loopBound(d);
-        for (int t = 0; t < a; t++) {
-            FloatVector acc = FloatVector.zero(F);
-            int row = wo + t * d;
-            for (int e = 0; e < bound; e += L) {
-                acc = FloatVector.fromArray(F, w, row + e).fma(FloatVector.fromArray(F, x, xo + e), acc);
-            }
-            acc.intoArray(lanes, 0);
-            float sum = VMath.sumLanes(lanes);
-            for (int e = bound; e < d; e++) {
-                sum = Math.fma(w[row + e], x[xo + e], sum);
-            }
-            xs[t] = sum;
+        int sixteens = DecodeBlocks.sixteens(d) ? a / 16 : 0;
+        if (sixteens > 0) {
+            DecodeBlocks.scores16by4(x, xo, w, wo, d, d, xs, 0, sixteens);
         }
+        int done = 16 * sixteens;
+        DecodeBlocks.scoresKeys4(x, xo, w, wo + done * d, d, d, xs, done, a - done, VMath.lanes());
         return positionTanh(xs, a, vp, vpo);
     }
 

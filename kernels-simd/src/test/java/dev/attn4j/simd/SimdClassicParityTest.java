@@ -71,6 +71,31 @@ class SimdClassicParityTest extends ClassicParityTest {
     }
 
     /**
+     * Local-p at a decode step's few rows reads W_p in place, its hidden units as a row's scores are computed:
+     * sixteen at a time where the head dim is whole 16-lane vectors, the rest four at a time (hidden sizes below,
+     * at and past sixteen, with a remainder), per-head and shared weights.
+     */
+    @Test
+    void localPInPlaceAtWholeVectorHeadDims() {
+        long seed = 2851;
+        for (int d : new int[] {16, 64, 128}) {
+            for (int hidden : new int[] {7, 16, 37, 64}) {
+                AttentionProblem p = AttentionProblem.of(1, 3, 3, 1, 129, d);
+                SplittableRandom rnd = new SplittableRandom(seed);
+                float ws = (float) (1.0 / Math.sqrt(d));
+                LocalP perHead = new LocalP(Tensor.of(Fixtures.random(rnd, 3 * hidden * d, -ws, ws), 3, hidden, d),
+                        Tensor.of(Fixtures.random(rnd, hidden, -2f, 2f), hidden), 9);
+                checkLocalP("in place d=" + d + " A=" + hidden, p, ScoreFunction.dot(), perHead, Mask.causalBottomRight(),
+                        seed++);
+                LocalP shared = new LocalP(Tensor.of(Fixtures.random(rnd, hidden * d, -ws, ws), hidden, d),
+                        Tensor.of(Fixtures.random(rnd, 3 * hidden, -2f, 2f), 3, hidden), 4);
+                checkLocalP("in place shared d=" + d + " A=" + hidden, p, ScoreFunction.dot(), shared, Mask.none(),
+                        seed++);
+            }
+        }
+    }
+
+    /**
      * The hard and local kernels' own score tiles (SimdClassic.tiledLogits: at least one query tile of rows,
      * key blocks skipped outside the mask's key range, 16×16 transposes back into rows) with softcap, GQA,
      * key lengths, windows and dense bool and additive terms.
