@@ -318,6 +318,9 @@ final class RowSoftmax {
 
     /** x ← softcap(scale·x) + bias, in place. */
     static void transform(float[] a, int off, int n, float scale, float softcap, float[] bias, int biasOff) {
+        if (scale == 1f && softcap == 0f && bias == null) {
+            return; // x·1 is x: the score matrix's rows come here with the scale already in their query rows
+        }
         int i = 0;
         if (softcap > 0f) {
             float inv = 1f / softcap;

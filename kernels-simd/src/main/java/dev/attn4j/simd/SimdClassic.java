@@ -446,6 +446,48 @@ final class SimdClassic implements ClassicKernels {
         return rows;
     }
 
+    /** A hard or local kernel's work on rows [from, to) of the flattened (b, h, i) index, whose masked logits are ready. */
+    @FunctionalInterface
+    private interface RowWork {
+        void run(float[] logits, int from, int to);
+    }
+
+    /**
+     * From this many multiply-adds of logits a decode step's hard or local call goes to the pool, each head with its
+     * rows' work ({@link #forRows}); below, the call runs on the calling thread. The score matrix's threshold: one
+     * token over 4 heads × 128 keys, D = 64 (2^15) on two threads took 2.0–2.4 µs against 3.1 on one (top-k; local-p
+     * 2.7 against 3.6) while the 2-vCPU VM ran both threads at full speed, and 5.4–6.2 µs while it did not (about
+     * half the time, in spells of seconds, every part of a two-thread call ran 1.7–3× slower, the caller's own items
+     * included).
+     */
+    private static final long FUSED_INLINE_MACS = 1 << 16;
+
+    /**
+     * The masked logits of {@code f}, then {@code work} over every row. At a decode step's few query rows (dot
+     * products, not the additive score) large enough for the pool, the two are one pass over it: each head's
+     * logits, then its rows' work, on the same thread ({@link Scores#scores(AttentionProblem, Tensor, Tensor, Mask,
+     * ScoreStage, Tensor, Parallel, long, Scores.RowsDone)}), where the logits went to the pool and the rows, fewer
+     * than {@link #HARD_ROWS}, then ran on the calling thread. One token over 12 heads × 128 keys, D = 64, the
+     * two ways toggled call by call in one JVM: top-k 1.15–1.20×, local-p 1.29–1.34×, sampled 1.07–1.09× (0.97×
+     * while the VM ran two threads slowly). Otherwise the logits first, then the rows in blocks of
+     * {@link #HARD_ROWS}.
+     */
+    private void forRows(AttentionProblem p, ScoreFunction f, Tensor q, Tensor k, Mask mask, RowWork work) {
+        int n = rowCount(p);
+        long macs = (long) n * p.seqK() * p.headDim();
+        if (!(f instanceof ScoreFunction.Additive) && p.seqQ() <= Scores.FEW_ROWS && macs >= FUSED_INLINE_MACS) {
+            int size = n * p.seqK();
+            float[] rows = size <= CACHED_LOGITS ? LOGITS.get(size) : new float[size];
+            Tensor[] qk = prepare(p, f, q, k);
+            Scores.scores(p, qk[0], qk[1], heapMask(mask), ScoreStage.MASKED, Tensor.of(rows, p.scoreShape()), parallel,
+                    FUSED_INLINE_MACS, (from, count) -> work.run(rows, from, from + count));
+            return;
+        }
+        float[] rows = maskedLogits(p, f, q, k, mask);
+        parallel.forEach((n + HARD_ROWS - 1) / HARD_ROWS,
+                item -> work.run(rows, item * HARD_ROWS, Math.min(n, item * HARD_ROWS + HARD_ROWS)));
+    }
+
     /**
      * Top-k: each row keeps its k best keys in one pass (a sorted list of k, entered only by keys above its
      * last score, found a vector at a time), then softmax over those k in float32 and their weighted rows of V.
@@ -453,7 +495,6 @@ final class SimdClassic implements ClassicKernels {
     @Override
     public void topK(AttentionProblem p, ScoreFunction f, Tensor q, Tensor k, Tensor v, Mask mask, int topK, Tensor out,
                      int[] indices) {
-        float[] rows = maskedLogits(p, f, q, k, mask);
         float[] vs = heapView(v);
         int vOff = heapOffset(v);
         int sk = p.seqK();
@@ -462,9 +503,9 @@ final class SimdClassic implements ClassicKernels {
         RowsOut res = RowsOut.of(out, n * dv);
         float[] o = res.rows();
         int oOff = res.offset();
-        parallel.forEach((n + HARD_ROWS - 1) / HARD_ROWS, item -> {
+        forRows(p, f, q, k, mask, (rows, from, to) -> {
             RowScratch s = SCRATCH.get().ensure(topK, topK);
-            for (int r = item * HARD_ROWS; r < Math.min(n, item * HARD_ROWS + HARD_ROWS); r++) {
+            for (int r = from; r < to; r++) {
                 int sel = selectTopK(rows, r * sk, sk, topK, s.values, s.keys);
                 float inv = 0f;
                 if (sel > 0) {
@@ -600,7 +641,6 @@ final class SimdClassic implements ClassicKernels {
     @Override
     public void sample(AttentionProblem p, ScoreFunction f, Tensor q, Tensor k, Tensor v, Mask mask, long seed, Tensor out,
                        int[] indices) {
-        float[] rows = maskedLogits(p, f, q, k, mask);
         float[] vs = heapView(v);
         int vOff = heapOffset(v);
         int sk = p.seqK();
@@ -609,9 +649,9 @@ final class SimdClassic implements ClassicKernels {
         RowsOut res = RowsOut.of(out, n * dv);
         float[] o = res.rows();
         int oOff = res.offset();
-        parallel.forEach((n + HARD_ROWS - 1) / HARD_ROWS, item -> {
+        forRows(p, f, q, k, mask, (rows, from, to) -> {
             RowScratch s = SCRATCH.get().ensure(sk, 0);
-            for (int r = item * HARD_ROWS; r < Math.min(n, item * HARD_ROWS + HARD_ROWS); r++) {
+            for (int r = from; r < to; r++) {
                 int key = drawKey(rows, r * sk, sk, Kernels.sampleUniform(seed, r), s);
                 if (key >= 0) {
                     System.arraycopy(vs, vOff + (int) (vBase(p, r) + (long) key * dv), o, oOff + r * dv, dv);
@@ -739,7 +779,6 @@ final class SimdClassic implements ClassicKernels {
     @Override
     public void localP(AttentionProblem p, ScoreFunction f, LocalP local, Tensor q, Tensor k, Tensor v, Mask mask, Tensor out,
                        Tensor centres) {
-        float[] rows = maskedLogits(p, f, q, k, mask);
         float[] vs = heapView(v);
         int vOff = heapOffset(v);
         float[] qs = heapView(q);
@@ -768,9 +807,9 @@ final class SimdClassic implements ClassicKernels {
         float[] o = res.rows();
         int oOff = res.offset();
         float[] c = new float[n];
-        parallel.forEach((n + HARD_ROWS - 1) / HARD_ROWS, item -> {
+        forRows(p, f, q, k, mask, (rows, from, to) -> {
             RowScratch s = SCRATCH.get().ensure((int) Math.max(a, Math.min(sk, 2L * halfWidth + 1)), 0);
-            for (int r = item * HARD_ROWS; r < Math.min(n, item * HARD_ROWS + HARD_ROWS); r++) {
+            for (int r = from; r < to; r++) {
                 int h = r / p.seqQ() % heads;
                 double z = transpose
                         ? positionLogit(qs, qOff + r * d, d, wT, (wpHead == 0 ? 0 : h) * d * a, a, vp, vpOff + h * vpHead,

@@ -1,5 +1,6 @@
 package dev.attn4j.simd;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 
 import dev.attn4j.api.Alignment;
@@ -13,6 +14,8 @@ import dev.attn4j.testing.ClassicParityTest;
 import dev.attn4j.testing.Fixtures;
 import dev.attn4j.testing.Fixtures.Layout;
 import java.util.SplittableRandom;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -67,6 +70,66 @@ class SimdClassicParityTest extends ClassicParityTest {
                         Tensor.of(Fixtures.random(rnd, 4 * 5, -2f, 2f), 4, 5), 3);
                 checkLocalP("few rows shared W_p", p, ScoreFunction.dot(), shared, Mask.causalBottomRight(), seed++);
             }
+        }
+    }
+
+    /**
+     * A decode step large enough for the pool runs each head's logits and then its rows' work on one thread
+     * (SimdClassic.forRows): against the oracle under causal, window, key-length and dense additive masks, GQA,
+     * one and two query rows; and one thread bit for bit equal to four (outputs and indices).
+     */
+    @Test
+    void decodeStepHeadsWithTheirRowsOnThePool() throws Exception {
+        long seed = 2871;
+        ExecutorService pool = Executors.newFixedThreadPool(3);
+        try {
+            Kernels one = Kernels.of(new SimdBackend(Vec.BITS, new Parallel(null, 1)));
+            Kernels four = Kernels.of(new SimdBackend(Vec.BITS, new Parallel(pool, 4)));
+            for (int sq : new int[] {1, 2}) {
+                AttentionProblem p = AttentionProblem.of(2, 6, 2, sq, 150, 64); // 2·6·sq·150·64 ≥ 2^16
+                SplittableRandom rnd = new SplittableRandom(seed);
+                float[] add = Fixtures.random(rnd, 2 * 6 * sq * 150, -1f, 1f);
+                for (int i = 0; i < add.length; i += 7) {
+                    add[i] = Float.NEGATIVE_INFINITY;
+                }
+                Mask[] masks = {Mask.causalBottomRight(), Mask.slidingWindow(20, 0, Alignment.bottomRight()),
+                        Mask.all(Mask.keyLengths(90, 150), Mask.additive(Tensor.of(add, 2, 6, sq, 150)))};
+                for (Mask mask : masks) {
+                    checkTopK("pool sq=" + sq + " " + mask, p, ScoreFunction.dot(), mask, 8, seed++);
+                    checkSample("pool sq=" + sq + " " + mask, p, ScoreFunction.dot(), mask, seed++);
+                    LocalP local = localP(p, seed, 12);
+                    checkLocalP("pool sq=" + sq + " " + mask, p, ScoreFunction.dot(), local, mask, seed++);
+                    float[][] qkv = Fixtures.qkv(p, seed++, 1f);
+                    Tensor q = Tensor.of(qkv[0], p.qShape());
+                    Tensor k = Tensor.of(qkv[1], p.kShape());
+                    Tensor v = Tensor.of(qkv[2], p.vShape());
+                    int rows = 2 * 6 * sq;
+                    float[][] outs = new float[6][];
+                    int[][] idx = new int[4][];
+                    for (int t = 0; t < 2; t++) {
+                        Kernels kr = t == 0 ? one : four;
+                        Tensor o1 = Tensor.zeros(p.outShape());
+                        Tensor o2 = Tensor.zeros(p.outShape());
+                        Tensor o3 = Tensor.zeros(p.outShape());
+                        idx[2 * t] = new int[rows * 8];
+                        idx[2 * t + 1] = new int[rows];
+                        kr.topKAttention(p, ScoreFunction.dot(), q, k, v, mask, 8, o1, idx[2 * t]);
+                        kr.sampledAttention(p, ScoreFunction.dot(), q, k, v, mask, 5, o2, idx[2 * t + 1]);
+                        kr.localPAttention(p, ScoreFunction.dot(), local, q, k, v, mask, o3, null);
+                        outs[3 * t] = o1.toFloatArray();
+                        outs[3 * t + 1] = o2.toFloatArray();
+                        outs[3 * t + 2] = o3.toFloatArray();
+                    }
+                    String what = " sq=" + sq + " " + mask + ": one thread against four";
+                    assertArrayEquals(outs[0], outs[3], "top-k" + what);
+                    assertArrayEquals(outs[1], outs[4], "sampled" + what);
+                    assertArrayEquals(outs[2], outs[5], "local-p" + what);
+                    assertArrayEquals(idx[0], idx[2], "top-k indices" + what);
+                    assertArrayEquals(idx[1], idx[3], "sampled indices" + what);
+                }
+            }
+        } finally {
+            pool.shutdownNow();
         }
     }
 
