@@ -18,8 +18,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 
 /**
  * The literature family on the Vector API.
@@ -530,10 +532,16 @@ final class SimdClassic implements ClassicKernels {
      * looked at lane by lane only when some lane passes that threshold.
      */
     static int selectTopK(float[] row, int off, int n, int k, float[] score, int[] key) {
+        int bound = F.loopBound(n);
+        // every key of the top k scores at least the k-th largest of the lanes' maxima (k of the row's own keys
+        // do): keys below it are passed over before the list is full too, where every key entered until it was.
+        // x > nextDown(floor) is x ≥ floor (ties at the floor enter, the earlier key first)
+        float floor = k <= L && bound >= 2 * L ? kthLargestLaneMax(row, off, bound, k) : Float.NEGATIVE_INFINITY;
+        float entry = floor == Float.NEGATIVE_INFINITY ? floor : Math.nextDown(floor);
         int m = 0;
-        float threshold = Float.NEGATIVE_INFINITY;
+        float threshold = entry;
         int j = 0;
-        for (; j < F.loopBound(n); j += L) {
+        for (; j < bound; j += L) {
             long pass = FloatVector.fromArray(F, row, off + j).compare(VectorOperators.GT, threshold).toLong();
             while (pass != 0) {
                 int lane = Long.numberOfTrailingZeros(pass);
@@ -541,7 +549,7 @@ final class SimdClassic implements ClassicKernels {
                 float x = row[off + j + lane];
                 if (x > threshold) {
                     m = insert(score, key, m, k, x, j + lane);
-                    threshold = m == k ? score[k - 1] : Float.NEGATIVE_INFINITY;
+                    threshold = m == k ? score[k - 1] : entry;
                 }
             }
         }
@@ -549,10 +557,34 @@ final class SimdClassic implements ClassicKernels {
             float x = row[off + j];
             if (x > threshold) {
                 m = insert(score, key, m, k, x, j);
-                threshold = m == k ? score[k - 1] : Float.NEGATIVE_INFINITY;
+                threshold = m == k ? score[k - 1] : entry;
             }
         }
         return m;
+    }
+
+    private static final VectorShuffle<Float> ROTATE_ONE = VectorShuffle.fromOp(F, i -> (i + 1) % L);
+
+    /**
+     * The k-th largest (k ≤ L) of the L lane-wise maxima of row[off, off + bound), bound a multiple of L: the
+     * smallest maximum that fewer than k others exceed (each lane's count by L − 1 rotations). NaN keys are passed
+     * over (the maxima start at −∞); −∞ where fewer than k lanes hold a finite key.
+     */
+    private static float kthLargestLaneMax(float[] row, int off, int bound, int k) {
+        FloatVector max = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        for (int j = 0; j < bound; j += L) {
+            max = VMath.max(max, FloatVector.fromArray(F, row, off + j));
+        }
+        IntVector above = IntVector.zero(Vec.I);
+        FloatVector other = max;
+        for (int r = 1; r < L; r++) {
+            other = other.rearrange(ROTATE_ONE);
+            above = above.add(1, other.compare(VectorOperators.GT, max).cast(Vec.I));
+        }
+        // the least of the candidates is the largest of their negations; the others at −∞ after the negation
+        FloatVector negated = max.neg().blend(Float.NEGATIVE_INFINITY, above.compare(VectorOperators.GE, k).cast(F));
+        IntVector bits = (IntVector) negated.reinterpretAsInts();
+        return -VMath.maxOfBits(bits, bits);
     }
 
     /** Puts (x, j) after every held score ≥ x (j is the highest key yet), dropping the k+1-th; returns the new count. */

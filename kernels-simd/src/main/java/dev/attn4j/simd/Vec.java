@@ -20,6 +20,8 @@ final class Vec {
     static final int L = F.length();
     /** Bits per vector. */
     static final int BITS = F.vectorBitSize();
+    /** The int species of {@link #F}'s shape (as many lanes). */
+    static final VectorSpecies<Integer> I = F.withLanes(int.class);
 
     private Vec() {
     }

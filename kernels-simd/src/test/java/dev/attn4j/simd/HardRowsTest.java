@@ -10,9 +10,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The per-row steps of the simd top-k and sampled attention against plain scalar truths: the one-pass top-k
- * selection against a full sort (ties, masked keys, k above the visible keys, lengths around the vector
- * width), and the float32 inverse-CDF draw against the float64 one, including draws placed exactly on and
- * next to the edges of the cumulative weights, where the float32 path must hand over to the float64 one.
+ * selection against a full sort (ties, masked keys, NaN, ±∞ and both zeros, rows whose lanes are mostly masked,
+ * k above the visible keys, lengths around the vector width), and the float32 inverse-CDF draw against the
+ * float64 one, including draws placed exactly on and next to the edges of the cumulative weights, where the
+ * float32 path must hand over to the float64 one.
  */
 class HardRowsTest {
     private static final int[] LENGTHS = {1, 3, 7, 15, 16, 17, 31, 33, 63, 65, 127, 129, 1021};
@@ -28,6 +29,13 @@ class HardRowsTest {
                 for (int j = 0; j < n; j++) {
                     row[off + j] = rnd.nextInt(4) == 0 ? Float.NEGATIVE_INFINITY
                             : trial % 2 == 0 ? rnd.nextInt(levels) - 2f : (float) rnd.nextGaussian();
+                    if (trial % 5 == 3) { // NaN never enters; +∞ and both zeros do
+                        float[] odd = {Float.NaN, Float.POSITIVE_INFINITY, -0f, 0f};
+                        row[off + j] = rnd.nextInt(6) == 0 ? odd[rnd.nextInt(4)] : row[off + j];
+                    }
+                    if (trial % 5 == 4 && rnd.nextInt(10) > 0) { // sparse: lanes whose keys are all masked
+                        row[off + j] = Float.NEGATIVE_INFINITY;
+                    }
                 }
                 if (trial == 0) {
                     Arrays.fill(row, off, off + n, Float.NEGATIVE_INFINITY); // fully masked
@@ -49,12 +57,12 @@ class HardRowsTest {
         }
     }
 
-    /** The unmasked keys by descending score, then ascending key: the oracle's repeated arg-max. */
+    /** The unmasked keys (not −∞, not NaN) by descending score, then ascending key: the oracle's repeated arg-max. */
     private static int[] sortedKeys(float[] row, int off, int n) {
         Integer[] keys = new Integer[n];
         int m = 0;
         for (int j = 0; j < n; j++) {
-            if (row[off + j] != Float.NEGATIVE_INFINITY) {
+            if (row[off + j] != Float.NEGATIVE_INFINITY && !Float.isNaN(row[off + j])) {
                 keys[m++] = j;
             }
         }
