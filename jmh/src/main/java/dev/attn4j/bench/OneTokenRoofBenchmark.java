@@ -58,6 +58,9 @@ public class OneTokenRoofBenchmark {
             call = sweep.call;
             return;
         }
+        if (!backend.equals("roof")) {
+            throw new IllegalArgumentException("backend must be simd or roof but is " + backend);
+        }
         if (kernel.equals("maskedSoftmax")) {
             data = BenchData.random(1, KernelSweepBenchmark.HEADS * KernelSweepBenchmark.KEYS);
             call = () -> softmaxRows(data, KernelSweepBenchmark.HEADS, KernelSweepBenchmark.KEYS);
