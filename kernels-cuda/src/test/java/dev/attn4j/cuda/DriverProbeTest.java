@@ -37,6 +37,9 @@ class DriverProbeTest {
             Files.copy(in, lib, StandardCopyOption.REPLACE_EXISTING);
         }
         fake = SymbolLookup.libraryLookup(lib, Arena.global());
+        // loaded: the mapping outlives the file (every run had left a directory with the library in /tmp)
+        Files.delete(lib);
+        Files.delete(dir);
         configure = Linker.nativeLinker().downcallHandle(fake.findOrThrow("fake_cuda_configure"), FunctionDescriptor.ofVoid(
                 ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
     }

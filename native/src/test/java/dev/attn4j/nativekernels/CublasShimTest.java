@@ -46,6 +46,11 @@ class CublasShimTest {
         // then finds it by SONAME
         SymbolLookup.libraryLookup(fake, Arena.global());
         shim = SymbolLookup.libraryLookup(lib, Arena.global());
+        // both loaded: their mappings outlive the files, and the shim's dlopen finds the stand-in by SONAME among
+        // the loaded libraries (every run had left a directory with both in /tmp)
+        Files.delete(fake);
+        Files.delete(lib);
+        Files.delete(dir);
     }
 
     @Test
