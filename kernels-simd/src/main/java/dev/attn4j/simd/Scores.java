@@ -31,7 +31,7 @@ final class Scores {
      * Below these sizes a call runs on the calling thread: handing items to the pool and waiting for the last
      * costs microseconds, as much as the work (a decode step's 12 heads × 128 keys).
      */
-    private static final long INLINE_MACS = 1 << 16;
+    static final long INLINE_MACS = 1 << 16;
     private static final long INLINE_ELEMENTS = 1 << 14;
     private static final ThreadLocal<float[]> ROW_Q = ThreadLocal.withInitial(() -> new float[0]);
     /** Per thread: the four-key kernel's lanes (L floats). */

@@ -438,13 +438,32 @@ final class SimdClassic implements ClassicKernels {
      * products).
      */
     private float[] maskedLogits(AttentionProblem p, ScoreFunction f, Tensor q, Tensor k, Mask mask) {
+        return maskedLogits(p, f, q, k, mask, null);
+    }
+
+    /**
+     * {@link #maskedLogits}, and where {@code fused} is not null each work item's rows handed to it on the thread
+     * that computed them, calls from {@link #FUSED_INLINE_MACS} on the pool (the additive score's rows all at once,
+     * after them).
+     */
+    private float[] maskedLogits(AttentionProblem p, ScoreFunction f, Tensor q, Tensor k, Mask mask, RowWork fused) {
         if (f instanceof ScoreFunction.Additive a) {
-            return additiveLogits(p, a, q, k, mask, ScoreStage.MASKED);
+            float[] rows = additiveLogits(p, a, q, k, mask, ScoreStage.MASKED);
+            if (fused != null) {
+                fused.run(rows, 0, rowCount(p));
+            }
+            return rows;
         }
         int size = rowCount(p) * p.seqK();
         float[] rows = size <= CACHED_LOGITS ? LOGITS.get(size) : new float[size];
         Tensor[] qk = prepare(p, f, q, k);
-        attention.scores(p, qk[0], qk[1], heapMask(mask), ScoreStage.MASKED, Tensor.of(rows, p.scoreShape()));
+        Tensor logits = Tensor.of(rows, p.scoreShape());
+        if (fused == null) {
+            attention.scores(p, qk[0], qk[1], heapMask(mask), ScoreStage.MASKED, logits);
+        } else {
+            Scores.scores(p, qk[0], qk[1], heapMask(mask), ScoreStage.MASKED, logits, parallel, FUSED_INLINE_MACS,
+                    (from, count) -> fused.run(rows, from, from + count));
+        }
         return rows;
     }
 
@@ -456,13 +475,13 @@ final class SimdClassic implements ClassicKernels {
 
     /**
      * From this many multiply-adds of logits a decode step's hard or local call goes to the pool, each head with its
-     * rows' work ({@link #forRows}); below, the call runs on the calling thread. The score matrix's threshold: one
+     * rows' work ({@link #forRows}); below, the call runs on the calling thread. The score matrix's own: one
      * token over 4 heads × 128 keys, D = 64 (2^15) on two threads took 2.0–2.4 µs against 3.1 on one (top-k; local-p
      * 2.7 against 3.6) while the 2-vCPU VM ran both threads at full speed, and 5.4–6.2 µs while it did not (about
      * half the time, in spells of seconds, every part of a two-thread call ran 1.7–3× slower, the caller's own items
      * included).
      */
-    private static final long FUSED_INLINE_MACS = 1 << 16;
+    private static final long FUSED_INLINE_MACS = Scores.INLINE_MACS;
 
     /**
      * The masked logits of {@code f}, then {@code work} over every row. At a decode step's few query rows (dot
@@ -478,11 +497,7 @@ final class SimdClassic implements ClassicKernels {
         int n = rowCount(p);
         long macs = (long) n * p.seqK() * p.headDim();
         if (!(f instanceof ScoreFunction.Additive) && p.seqQ() <= Scores.FEW_ROWS && macs >= FUSED_INLINE_MACS) {
-            int size = n * p.seqK();
-            float[] rows = size <= CACHED_LOGITS ? LOGITS.get(size) : new float[size];
-            Tensor[] qk = prepare(p, f, q, k);
-            Scores.scores(p, qk[0], qk[1], heapMask(mask), ScoreStage.MASKED, Tensor.of(rows, p.scoreShape()), parallel,
-                    FUSED_INLINE_MACS, (from, count) -> work.run(rows, from, from + count));
+            maskedLogits(p, f, q, k, mask, work);
             return;
         }
         float[] rows = maskedLogits(p, f, q, k, mask);
@@ -582,9 +597,8 @@ final class SimdClassic implements ClassicKernels {
             above = above.add(1, other.compare(VectorOperators.GT, max).cast(Vec.I));
         }
         // the least of the candidates is the largest of their negations; the others at −∞ after the negation
-        FloatVector negated = max.neg().blend(Float.NEGATIVE_INFINITY, above.compare(VectorOperators.GE, k).cast(F));
-        IntVector bits = (IntVector) negated.reinterpretAsInts();
-        return -VMath.maxOfBits(bits, bits);
+        VectorMask<Float> tooLow = above.compare(VectorOperators.GE, k).cast(F);
+        return -RowSoftmax.lanesMax(max.neg().blend(Float.NEGATIVE_INFINITY, tooLow));
     }
 
     /** Puts (x, j) after every held score ≥ x (j is the highest key yet), dropping the k+1-th; returns the new count. */
